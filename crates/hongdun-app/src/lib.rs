@@ -1,0 +1,173 @@
+//! Use cases: authentication, authorisation and data scope, audit, and the
+//! orchestration of stores. The HTTP layer and the command line call only this.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod calendar;
+pub mod demo;
+mod error;
+pub mod system;
+
+pub use error::{AppError, AppResult, FieldError};
+
+use hongdun_core::calendar::Calendar;
+use hongdun_core::ids::{TokenId, UserId};
+use hongdun_core::system::{RoleGrant, Scope, UnitTree};
+use hongdun_store::{AuditCtx, Role, ScopeFilter, Store, User};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Settings the application starts with; administrators can override the
+/// `auth.*` ones at run time through the settings table.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub session_hours: i64,
+    pub lockout_threshold: i64,
+    pub lockout_minutes: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            session_hours: 12,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+/// How long cached reference data (unit tree, calendar) may be served before it
+/// is re-read, so that several servers on one PostgreSQL converge.
+const CACHE_TTL: Duration = Duration::from_secs(30);
+
+struct Cached<T> {
+    at: Instant,
+    value: Arc<T>,
+}
+
+pub struct App {
+    store: Arc<dyn Store>,
+    config: AppConfig,
+    units: RwLock<Option<Cached<UnitTree>>>,
+    calendar: RwLock<Option<Cached<Calendar>>>,
+}
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A browser session; state-changing requests must carry `csrf_token`.
+    Session { id_hash: String, csrf_token: String },
+    /// An API token, limited to its own permissions.
+    Token {
+        id: TokenId,
+        permissions: Vec<String>,
+    },
+}
+
+/// The signed-in caller of one request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub roles: Vec<Role>,
+    pub credential: Credential,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Principal {
+    pub fn user_id(&self) -> UserId {
+        self.user.id
+    }
+
+    /// The permissions this caller holds right now: the union over enabled roles,
+    /// narrowed to the token's own list for API tokens.
+    pub fn permissions(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .roles
+            .iter()
+            .filter(|r| r.enabled)
+            .flat_map(|r| r.permissions.iter().cloned())
+            .collect();
+        if let Credential::Token { permissions, .. } = &self.credential {
+            all.retain(|p| permissions.contains(p));
+        }
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    pub fn audit_ctx(&self) -> AuditCtx {
+        AuditCtx {
+            actor_user_id: Some(self.user.id),
+            actor_name: self.user.username.clone(),
+            unit_id: Some(self.user.unit_id),
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    fn grants(&self) -> Vec<RoleGrant> {
+        self.roles
+            .iter()
+            .map(|r| RoleGrant {
+                enabled: r.enabled,
+                scope: r.scope,
+                custom_units: r.custom_units.clone(),
+                permissions: r.permissions.iter().cloned().collect(),
+            })
+            .collect()
+    }
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, config: AppConfig) -> Self {
+        Self {
+            store,
+            config,
+            units: RwLock::new(None),
+            calendar: RwLock::new(None),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// The data scope `p` holds for `permission`, or `Forbidden`.
+    ///
+    /// Every use case that reads or changes regulated data starts here; the
+    /// resulting filter goes into the store call.
+    pub async fn authorize(&self, p: &Principal, permission: &str) -> AppResult<ScopeFilter> {
+        if let Credential::Token { permissions, .. } = &p.credential {
+            if !permissions.iter().any(|x| x == permission) {
+                return Err(AppError::Forbidden);
+            }
+        }
+        let tree = self.unit_tree().await?;
+        let scope = Scope::resolve(&p.grants(), permission, p.user.id, p.user.unit_id, &tree);
+        ScopeFilter::from_scope(&scope).ok_or(AppError::Forbidden)
+    }
+
+    pub async fn unit_tree(&self) -> AppResult<Arc<UnitTree>> {
+        if let Some(c) = self.units.read().unwrap().as_ref() {
+            if c.at.elapsed() < CACHE_TTL {
+                return Ok(c.value.clone());
+            }
+        }
+        let tree = Arc::new(UnitTree::new(self.store.unit_nodes().await?));
+        *self.units.write().unwrap() = Some(Cached {
+            at: Instant::now(),
+            value: tree.clone(),
+        });
+        Ok(tree)
+    }
+
+    fn forget_units(&self) {
+        *self.units.write().unwrap() = None;
+    }
+}

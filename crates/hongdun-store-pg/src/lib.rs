@@ -1,0 +1,126 @@
+//! The PostgreSQL store, for city and province deployments (and Citus or the
+//! PostgreSQL-compatible databases procurement requires).
+#![forbid(unsafe_code)]
+
+use hongdun_store::{Store, StoreError, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(crate) type Db = sqlx::Postgres;
+pub(crate) type Backend = PgStore;
+
+#[path = "../../store-sql-common/mod.rs"]
+mod common;
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// A write transaction. PostgreSQL needs no process lock: row locks (the audit
+/// head among them) order concurrent writers.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, Db>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(map_err)
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::PgConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("bad PostgreSQL URL: {e}")))?
+            .application_name("hongdun");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(map_err)?;
+        Ok(Self { pool })
+    }
+
+    pub(crate) async fn begin_write(&self) -> StoreResult<WriteTx> {
+        Ok(WriteTx {
+            tx: self.pool.begin().await.map_err(map_err)?,
+        })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) => match db.kind() {
+            sqlx::error::ErrorKind::UniqueViolation => {
+                // detail: "Key (username)=(x) already exists."
+                let detail = db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .and_then(|e| e.detail())
+                    .unwrap_or("");
+                let cols = detail
+                    .strip_prefix("Key (")
+                    .and_then(|s| s.split_once(')'))
+                    .map(|(c, _)| c)
+                    .unwrap_or("");
+                let field = cols.rsplit([',', ' ']).next().unwrap_or("").to_owned();
+                StoreError::Conflict { field }
+            }
+            sqlx::error::ErrorKind::ForeignKeyViolation => StoreError::MissingReference,
+            _ => StoreError::Other(db.to_string()),
+        },
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    async fn backup_to(&self, _path: &str) -> StoreResult<()> {
+        Err(StoreError::Other(
+            "PostgreSQL is backed up with pg_dump".into(),
+        ))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

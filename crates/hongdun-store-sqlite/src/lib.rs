@@ -1,0 +1,142 @@
+//! The embedded default store: SQLite in WAL mode, one file per bureau.
+//!
+//! Writes are serialised twice over: an in-process async mutex (fair, no busy
+//! polling) and `BEGIN IMMEDIATE` (safe against another process, such as a
+//! `hongdun` command run beside the server). Reads use the pool freely.
+#![forbid(unsafe_code)]
+
+use hongdun_store::{Store, StoreError, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub(crate) type Db = sqlx::Sqlite;
+pub(crate) type Backend = SqliteStore;
+
+#[path = "../../store-sql-common/mod.rs"]
+mod common;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A write transaction holding the process-wide write lock until it ends.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, Db>,
+    _lock: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(map_err)
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) `sqlite://PATH` with WAL, foreign keys and a
+    /// busy timeout.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .map_err(map_err)?;
+        Ok(Self {
+            pool,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub(crate) async fn begin_write(&self) -> StoreResult<WriteTx> {
+        let lock = self.write_lock.clone().lock_owned().await;
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        Ok(WriteTx { tx, _lock: lock })
+    }
+
+    /// The pool, for the conformance suite's direct-tampering tests.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// Driver errors → `StoreError`; unique violations name their column.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) => match db.kind() {
+            sqlx::error::ErrorKind::UniqueViolation => {
+                // "UNIQUE constraint failed: app_user.username"
+                let msg = db.message();
+                let field = msg.rsplit(['.', ' ']).next().unwrap_or("").to_owned();
+                StoreError::Conflict { field }
+            }
+            sqlx::error::ErrorKind::ForeignKeyViolation => StoreError::MissingReference,
+            _ => StoreError::Other(db.to_string()),
+        },
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    async fn backup_to(&self, path: &str) -> StoreResult<()> {
+        // VACUUM INTO writes a consistent, compacted copy while others keep reading.
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

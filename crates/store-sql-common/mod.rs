@@ -1,0 +1,54 @@
+//! SQL shared by both backends (see README.md beside this file).
+mod audit;
+mod system;
+
+pub(crate) use audit::append_audit;
+
+use crate::{Db, StoreError, StoreResult};
+use chrono::{DateTime, SubsecRound, Utc};
+use hongdun_store::ScopeFilter;
+use sqlx::QueryBuilder;
+
+/// Timestamps are kept to the microsecond, which both databases store exactly,
+/// so a value read back equals the value written (the audit hash relies on it).
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Appends ` AND (<scope condition>)` for a row owned by `unit_col` and,
+/// where the table has one, by user `user_col`.
+pub(crate) fn push_scope(
+    qb: &mut QueryBuilder<'_, Db>,
+    scope: &ScopeFilter,
+    unit_col: &str,
+    user_col: Option<&str>,
+) {
+    let ScopeFilter::Limited { units, user } = scope else {
+        return;
+    };
+    qb.push(" AND (FALSE");
+    if !units.is_empty() {
+        qb.push(" OR ").push(unit_col).push(" IN (");
+        let mut list = qb.separated(", ");
+        for u in units {
+            list.push_bind(u.0);
+        }
+        qb.push(")");
+    }
+    if let (Some(u), Some(col)) = (user, user_col) {
+        qb.push(" OR ").push(col).push(" = ").push_bind(u.0);
+    }
+    qb.push(")");
+}
+
+/// Space-separated lists (permissions) in one column.
+pub(crate) fn join_list(items: &[String]) -> String {
+    items.join(" ")
+}
+pub(crate) fn split_list(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+pub(crate) fn enum_col<T>(v: &str, parse: impl Fn(&str) -> Option<T>, col: &str) -> StoreResult<T> {
+    parse(v).ok_or_else(|| StoreError::Other(format!("bad value {v:?} in column {col}")))
+}
