@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// The outcome of walking the chain from its first row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     pub rows_checked: i64,
     pub ok: bool,
@@ -14,6 +15,7 @@ pub struct VerifyReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BrokenLink {
     pub seq: i64,
     /// `row_altered`, `row_missing` or `chain_relinked`, `tail_missing`.

@@ -41,6 +41,7 @@ pub fn is_known_permission(p: &str) -> bool {
 /// Which records of regulated data a role lets its holder see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DataScope {
     /// 全部数据
     All,
@@ -80,6 +81,7 @@ impl DataScope {
 /// The kinds of unit in a bureau's organisation tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UnitKind {
     /// 市场监督管理局 (province, city or county level)
     Bureau,

@@ -1,1 +1,146 @@
+//! The HTTP boundary: axum routers, extractors, the one error type, OpenAPI and
+//! the API explorer, metrics, request ids and graceful shutdown.
+//!
+//! Only this crate knows HTTP. Handlers turn requests into use-case calls on
+//! `hongdun_app::App` and results into JSON; they hold no rules of their own.
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod routes;
+
+use axum::extract::State;
+use axum::http::{header, HeaderName, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use hongdun_app::App;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+/// HTTP-only settings.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Mark cookies `Secure` (serve behind HTTPS).
+    pub cookie_secure: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
+    pub trust_forwarded_for: bool,
+    /// Largest request body accepted.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            cookie_secure: false,
+            trust_forwarded_for: false,
+            body_limit_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub http: Arc<HttpConfig>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
+    fn from_ref(s: &AppState) -> Self {
+        s.metrics.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "红盾 Hongdun API", version = "1", description = "市场监管数字化平台接口。错误统一为 {code, message, fields}。"),
+    paths(
+        routes::auth::login, routes::auth::logout, routes::auth::me, routes::auth::change_password,
+        routes::calendar::add_working_days, routes::calendar::working_days_between, routes::calendar::is_working_day,
+        routes::system::list_units, routes::system::get_unit, routes::system::create_unit, routes::system::update_unit,
+        routes::system::list_users, routes::system::get_user, routes::system::create_user, routes::system::update_user,
+        routes::system::reset_password,
+        routes::system::list_roles, routes::system::create_role, routes::system::update_role, routes::system::list_permissions,
+        routes::system::list_tokens, routes::system::create_token, routes::system::revoke_token,
+        routes::system::list_dict_types, routes::system::put_dict_type, routes::system::list_dict_items,
+        routes::system::put_dict_item, routes::system::delete_dict_item,
+        routes::system::list_settings, routes::system::put_setting,
+        routes::system::list_audit, routes::system::verify_audit, routes::system::list_login_log,
+        routes::system::list_divisions, routes::system::list_years, routes::system::put_year,
+    ),
+    tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
+         (name = "system", description = "系统管理"))
+)]
+pub struct ApiDoc;
+
+async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
+    match s.app.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
+}
+
+async fn not_found() -> error::ApiError {
+    hongdun_app::AppError::NotFound.into()
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let api = Router::new()
+        .merge(routes::auth::router())
+        .merge(routes::calendar::router())
+        .merge(routes::system::router())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
+        .with_state(state.clone());
+    Router::new()
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+        .merge(api)
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(state.http.body_limit_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            // The path only: query strings may one day carry personal data.
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -93,6 +93,7 @@ pub fn redacted_json<T: Serialize + ?Sized>(v: &T) -> String {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRow {
     pub seq: i64,
     pub at: DateTime<Utc>,

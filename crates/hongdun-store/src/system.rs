@@ -11,6 +11,7 @@ use serde::Serialize;
 // ---------------------------------------------------------------- divisions
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Division {
     pub code: String,
     pub name: String,
@@ -31,6 +32,7 @@ pub trait DivisionStore {
 // ---------------------------------------------------------------- units
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unit {
     pub id: UnitId,
     pub parent_id: Option<UnitId>,
@@ -83,6 +85,7 @@ pub trait UnitStore {
 
 /// A staff account as everyone but the sign-in code sees it: no password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -178,6 +181,7 @@ pub trait UserStore {
 // ---------------------------------------------------------------- roles
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Role {
     pub id: RoleId,
     pub code: String,
@@ -244,6 +248,7 @@ pub trait SessionStore {
 // ---------------------------------------------------------------- API tokens
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: TokenId,
     pub user_id: UserId,
@@ -286,6 +291,7 @@ pub trait TokenStore {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LoginOutcome {
     Success,
     Failure,
@@ -318,6 +324,7 @@ impl LoginOutcome {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginLogEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -353,12 +360,14 @@ pub trait LoginLogStore {
 // ---------------------------------------------------------------- dictionaries and settings
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DictType {
     pub code: String,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DictItem {
     pub dict_type: String,
     pub code: String,
@@ -382,6 +391,7 @@ pub trait DictStore {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Setting {
     pub key: String,
     pub value: String,

@@ -1,1 +1,380 @@
-fn main() {}
+//! `hongdun`: the one binary. `serve | demo | migrate | user | audit | backup | calendar`.
+#![forbid(unsafe_code)]
+
+mod config;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use config::{redact_url, Config, Flags};
+use hongdun_app::bootstrap::BootstrapOptions;
+use hongdun_app::system::UserInput;
+use hongdun_app::{App, AppConfig, AppError};
+use hongdun_store::{AuditChange, AuditCtx, ScopeFilter, Store};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "hongdun", version, about = "红盾 — 市场监管数字化平台")]
+struct Cli {
+    /// Configuration file (default: ./hongdun.toml when present, or $HONGDUN_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, global = true)]
+    db: Option<String>,
+    /// Log filter, e.g. info or hongdun=debug.
+    #[arg(long, global = true)]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Applies migrations and serves the API and console.
+    Serve {
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Creates a demo county (when the database has none) and serves it.
+    Demo {
+        /// County division code (6 digits); default 天台县.
+        #[arg(long, default_value = "331023")]
+        division: String,
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Applies migrations and loads reference data, then exits.
+    Migrate,
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Writes a consistent copy of the database.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Working-day computations on the stored holiday schedules.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a user; the password is read from standard input.
+    Add {
+        name: String,
+        /// Unit code, e.g. 331023-amr.
+        #[arg(long)]
+        unit: String,
+        /// Role code: admin, leader, section_staff, inspector, auditor or a custom one.
+        #[arg(long)]
+        role: Vec<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Sets a user's password, read from standard input.
+    Passwd {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recomputes the hash chain and reports the first broken link.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// The N-th working day after FROM.
+    AddWorkingDays { from: String, days: u32 },
+}
+
+async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(
+            hongdun_store_sqlite::SqliteStore::connect(url)
+                .await
+                .with_context(|| format!("opening {url}"))?,
+        )
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(
+            hongdun_store_pg::PgStore::connect(url)
+                .await
+                .with_context(|| format!("connecting to {}", redact_url(url)))?,
+        )
+    } else {
+        bail!(
+            "unsupported database URL {}: use sqlite://PATH or postgres://…",
+            redact_url(url)
+        );
+    };
+    Ok(store)
+}
+
+async fn open_app(cfg: &Config) -> anyhow::Result<Arc<App>> {
+    let store = open_store(&cfg.db).await?;
+    let app = App::new(
+        store,
+        AppConfig {
+            session_hours: cfg.session_hours,
+            lockout_threshold: cfg.lockout_threshold,
+            lockout_minutes: cfg.lockout_minutes,
+        },
+    );
+    app.bootstrap(&BootstrapOptions::default())
+        .await
+        .map_err(app_err)?;
+    Ok(Arc::new(app))
+}
+
+fn app_err(e: AppError) -> anyhow::Error {
+    let fields: Vec<String> = e
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    if fields.is_empty() {
+        anyhow::anyhow!("{} ({})", e.message_zh(), e.code())
+    } else {
+        anyhow::anyhow!("{} ({}) — {}", e.message_zh(), e.code(), fields.join("; "))
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading the password from standard input")?;
+    let pw = s.trim_end_matches(['\n', '\r']).to_owned();
+    if pw.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(pw)
+}
+
+async fn serve(app: Arc<App>, cfg: &Config, bind: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, db = %redact_url(&cfg.db), "serving");
+    println!("红盾 Hongdun listening on http://{addr}/  (API explorer: http://{addr}/api/docs)");
+    let state = hongdun_http::AppState {
+        app: app.clone(),
+        http: Arc::new(hongdun_http::HttpConfig {
+            cookie_secure: cfg.cookie_secure,
+            trust_forwarded_for: cfg.trust_forwarded_for,
+            ..Default::default()
+        }),
+        metrics: Default::default(),
+    };
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing the SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    };
+    hongdun_http::serve(listener, state, shutdown).await?;
+    app.store().close().await;
+    Ok(())
+}
+
+async fn backup(app: &App, cfg: &Config, out: &std::path::Path) -> anyhow::Result<()> {
+    if out.exists() {
+        bail!("{} exists already: choose a new file name", out.display());
+    }
+    let shown = out.display().to_string();
+    if app.store().backend() == "sqlite" {
+        app.store()
+            .backup_to(&shown)
+            .await
+            .map_err(|e| anyhow::anyhow!("backup failed: {e}"))?;
+    } else {
+        let status = tokio::process::Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg("--file")
+            .arg(out)
+            .arg(&cfg.db)
+            .status()
+            .await;
+        match status {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "pg_dump not found: install the PostgreSQL client tools (Debian: apt-get install postgresql-client) \
+                 or back up with your database's own tools"
+            ),
+            Err(e) => bail!("running pg_dump: {e}"),
+            Ok(s) if !s.success() => bail!("pg_dump failed ({s})"),
+            Ok(_) => {}
+        }
+    }
+    let meta = serde_json::json!({ "file": shown, "backend": app.store().backend() });
+    app.record(
+        &AuditCtx::system("cli"),
+        AuditChange::new::<(), _>("system.backup", "database", "*", None, Some(&meta)),
+    )
+    .await
+    .map_err(app_err)?;
+    println!("backup written to {shown}");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut flags = Flags {
+        db: cli.db.clone(),
+        bind: None,
+        log: cli.log.clone(),
+    };
+    match &cli.command {
+        Command::Serve { bind } | Command::Demo { bind, .. } => flags.bind = bind.clone(),
+        _ => {}
+    }
+    // The demo keeps its own database unless told otherwise.
+    if matches!(cli.command, Command::Demo { .. })
+        && flags.db.is_none()
+        && std::env::var_os("HONGDUN_DB").is_none()
+    {
+        flags.db = Some("sqlite://hongdun-demo.db".into());
+    }
+    let cfg = Config::load(cli.config.as_deref(), &flags)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Migrate => {
+            let app = open_app(&cfg).await?;
+            println!(
+                "migrated {} ({})",
+                redact_url(&cfg.db),
+                app.store().backend()
+            );
+        }
+        Command::Serve { .. } => {
+            let app = open_app(&cfg).await?;
+            serve(app, &cfg, &cfg.bind).await?;
+        }
+        Command::Demo { division, .. } => {
+            let app = open_app(&cfg).await?;
+            let logins = app.create_demo_county(&division).await.map_err(app_err)?;
+            let url = format!("http://{}/", cfg.bind);
+            println!("\n红盾 Hongdun 演示 — {}", redact_url(&cfg.db));
+            if logins.is_empty() {
+                println!(
+                    "演示县已存在；登录账号见首次运行时的输出（默认密码 {}）",
+                    hongdun_app::demo::DEMO_PASSWORD
+                );
+            }
+            for l in &logins {
+                println!(
+                    "  登录  {:<12} 密码 {:<14} 角色 {:<14} {}",
+                    l.username, l.password, l.role, l.unit
+                );
+            }
+            println!("  打开  {url}\n");
+            serve(app, &cfg, &cfg.bind).await?;
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    unit,
+                    role,
+                    display_name,
+                    ..
+                },
+        } => {
+            let app = open_app(&cfg).await?;
+            let unit = app
+                .store()
+                .find_unit_by_code(&unit)
+                .await
+                .with_context(|| format!("unit {unit} not found"))?;
+            let password = read_password()?;
+            let input = UserInput {
+                display_name: display_name.unwrap_or_else(|| name.clone()),
+                username: name,
+                unit_id: unit.id,
+                phone: None,
+                cert_no: None,
+                password,
+                role_codes: role,
+            };
+            let user = app
+                .create_user_as(&AuditCtx::system("cli"), &ScopeFilter::All, &input)
+                .await
+                .map_err(app_err)?;
+            println!(
+                "added user {} (id {}) in {}",
+                user.username, user.id, unit.name
+            );
+        }
+        Command::User {
+            command: UserCommand::Passwd { name, .. },
+        } => {
+            let app = open_app(&cfg).await?;
+            let password = read_password()?;
+            app.set_password_cli(&name, &password)
+                .await
+                .map_err(app_err)?;
+            println!("password set for {name}");
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let app = open_app(&cfg).await?;
+            let r = app.verify_audit().await.map_err(app_err)?;
+            match r.first_broken {
+                None => println!("audit chain intact: {} rows verified", r.rows_checked),
+                Some(b) => {
+                    eprintln!(
+                        "audit chain BROKEN at row {} ({}): {}",
+                        b.seq, b.code, b.message
+                    );
+                    eprintln!("{} rows verified before the break", r.rows_checked);
+                    std::process::exit(2);
+                }
+            }
+        }
+        Command::Backup { out } => {
+            let app = open_app(&cfg).await?;
+            backup(&app, &cfg, &out).await?;
+        }
+        Command::Calendar {
+            command: CalendarCommand::AddWorkingDays { from, days },
+        } => {
+            let app = open_app(&cfg).await?;
+            let from =
+                hongdun_core::calendar::parse_date(&from).context("FROM must be YYYY-MM-DD")?;
+            let due = app.add_working_days(from, days).await.map_err(app_err)?;
+            println!("{due}");
+        }
+    }
+    Ok(())
+}
