@@ -34,6 +34,12 @@ impl App {
     /// Creates the county's bureau, sections, offices and demo users, unless the
     /// bureau exists already. Returns the logins (empty when nothing was created).
     pub async fn create_demo_county(&self, county: &str) -> AppResult<Vec<DemoLogin>> {
+        self.create_county(county, "").await
+    }
+
+    /// As `create_demo_county`, with `prefix` before every username, so tests can
+    /// build several counties in one database.
+    pub async fn create_county(&self, county: &str, prefix: &str) -> AppResult<Vec<DemoLogin>> {
         let division = self.store.get_division(county).await.map_err(|e| match e {
             StoreError::NotFound => {
                 AppError::field("division", "division_unknown", "行政区划代码不存在")
@@ -129,7 +135,7 @@ impl App {
         let food = &sections[2];
         let mut plan: Vec<(&str, &str, &Unit, &str)> = vec![
             ("admin", "系统管理员", &bureau, "admin"),
-            ("leader", &"局长", &bureau, "leader"),
+            ("leader", "局长", &bureau, "leader"),
             ("food", "食品科科员", food, "section_staff"),
             ("auditor", "审计员", &bureau, "auditor"),
         ];
@@ -139,8 +145,9 @@ impl App {
         }
         let mut logins = Vec::new();
         for (i, (username, title, unit, role)) in plan.into_iter().enumerate() {
+            let username = format!("{prefix}{username}");
             let input = UserInput {
-                username: username.into(),
+                username: username.clone(),
                 display_name: format!("{short}{title}"),
                 unit_id: unit.id,
                 phone: None,
@@ -151,7 +158,7 @@ impl App {
             };
             self.create_user_as(&ctx, &all, &input).await?;
             logins.push(DemoLogin {
-                username: username.into(),
+                username,
                 password: DEMO_PASSWORD.into(),
                 role: role.into(),
                 unit: unit.name.clone(),

@@ -79,7 +79,7 @@ CREATE TABLE session (
     expires_at TEXT NOT NULL,
     ip         TEXT
 );
-CREATE INDEX session_user ON session (user_id);
+CREATE INDEX session_by_user ON session (user_id);
 
 CREATE TABLE api_token (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
