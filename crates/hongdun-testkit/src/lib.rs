@@ -6,6 +6,7 @@
 //! each test gets its own database, dropped when the test ends.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod conformance;
 pub mod http;
 
