@@ -20,8 +20,15 @@ pub struct BootstrapOptions {
     pub division_prefixes: Option<Vec<String>>,
 }
 
+/// A code list: (type code, type name, [(item code, label)]).
+type DictSeed = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// Default code lists; administrators edit them afterwards.
-const DICTS: &[(&str, &str, &[(&str, &str)])] = &[
+const DICTS: &[DictSeed] = &[
     (
         "complaint_category",
         "投诉举报类别",

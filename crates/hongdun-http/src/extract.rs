@@ -187,3 +187,63 @@ impl Params {
         Ok(hongdun_store::Paging::new(page, per_page))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn ints_dates_and_paging() {
+        let p = params(&[
+            ("days", " 7 "),
+            ("bad", "7x"),
+            ("neg", "-1"),
+            ("d", "2026-09-30"),
+            ("page", "0"),
+        ]);
+        assert_eq!(p.int("days", 0..=10).unwrap(), Some(7));
+        assert_eq!(p.int("missing", 0..=10).unwrap(), None);
+        assert_eq!(p.int("bad", 0..=10).unwrap_err().0.code(), "invalid_param");
+        assert_eq!(p.int("neg", 0..=10).unwrap_err().0.fields()[0].field, "neg");
+        assert_eq!(p.date("d").unwrap().unwrap().to_string(), "2026-09-30");
+        assert!(p.paging().is_err(), "page 0 is refused");
+        assert_eq!(
+            params(&[]).paging().unwrap(),
+            hongdun_store::Paging::new(1, 20)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn int_parser_is_total(v in "\\PC{0,24}") {
+            let p = params(&[("n", &v)]);
+            match p.int("n", -5..=5) {
+                Ok(Some(n)) => prop_assert!((-5..=5).contains(&n) && v.trim().parse::<i64>() == Ok(n)),
+                Ok(None) => prop_assert!(v.trim().is_empty()),
+                Err(e) => prop_assert_eq!(e.0.fields()[0].field.clone(), "n".to_owned()),
+            }
+        }
+
+        #[test]
+        fn date_parser_is_total(v in "\\PC{0,16}", y in 1900i32..2200, m in 1u32..13, d in 1u32..29) {
+            let _ = params(&[("d", &v)]).date("d");
+            let s = format!("{y:04}-{m:02}-{d:02}");
+            prop_assert_eq!(params(&[("d", &s)]).date("d").unwrap().unwrap().to_string(), s);
+        }
+
+        #[test]
+        fn query_strings_never_panic(q in "\\PC{0,64}") {
+            let _ = serde_urlencoded::from_str::<Vec<(String, String)>>(&q);
+        }
+    }
+}

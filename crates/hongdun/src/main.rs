@@ -44,6 +44,9 @@ enum Command {
         division: String,
         #[arg(long)]
         bind: Option<String>,
+        /// Create the demo data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Applies migrations and loads reference data, then exits.
     Migrate,
@@ -144,16 +147,11 @@ async fn open_app(cfg: &Config) -> anyhow::Result<Arc<App>> {
 }
 
 fn app_err(e: AppError) -> anyhow::Error {
-    let fields: Vec<String> = e
-        .fields()
-        .iter()
-        .map(|f| format!("{}: {}", f.field, f.message))
-        .collect();
-    if fields.is_empty() {
-        anyhow::anyhow!("{} ({})", e.message_zh(), e.code())
-    } else {
-        anyhow::anyhow!("{} ({}) — {}", e.message_zh(), e.code(), fields.join("; "))
+    let mut msg = format!("{} ({})", e.message_zh(), e.code());
+    for f in e.fields() {
+        msg.push_str(&format!("\n  - {}: {} ({})", f.field, f.message, f.code));
     }
+    anyhow::anyhow!(msg)
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -280,7 +278,9 @@ async fn main() -> anyhow::Result<()> {
             let app = open_app(&cfg).await?;
             serve(app, &cfg, &cfg.bind).await?;
         }
-        Command::Demo { division, .. } => {
+        Command::Demo {
+            division, no_serve, ..
+        } => {
             let app = open_app(&cfg).await?;
             let logins = app.create_demo_county(&division).await.map_err(app_err)?;
             let url = format!("http://{}/", cfg.bind);
@@ -296,6 +296,9 @@ async fn main() -> anyhow::Result<()> {
                     "  登录  {:<12} 密码 {:<14} 角色 {:<14} {}",
                     l.username, l.password, l.role, l.unit
                 );
+            }
+            if no_serve {
+                return Ok(());
             }
             println!("  打开  {url}\n");
             serve(app, &cfg, &cfg.bind).await?;

@@ -1,0 +1,219 @@
+//! The `hongdun` command line, run as a real process against a real database.
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+struct Dir(std::path::PathBuf);
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tmp() -> Dir {
+    let d = std::env::temp_dir().join(format!(
+        "hongdun-cli-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    Dir(d)
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn hongdun(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hongdun"));
+    cmd.arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("HONGDUN_DB")
+        .env("HONGDUN_LOG", "warn");
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        pipe.write_all(s.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn tamper(db_path: &std::path::Path, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_path.display()))
+            .await
+            .unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+}
+
+#[test]
+fn users_audit_and_backup() {
+    let dir = tmp();
+    let path = dir.0.join("h.db");
+    let db = format!("sqlite://{}", path.display());
+    let o = hongdun(&db, &["demo", "--no-serve"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("inspector1"),
+        "the demo prints its logins"
+    );
+
+    let add = [
+        "user",
+        "add",
+        "zhangsan",
+        "--unit",
+        "331023-amr-food",
+        "--role",
+        "section_staff",
+        "--password-stdin",
+    ];
+    let o = hongdun(&db, &add, Some("Zs-passw0rd\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("added user zhangsan"));
+    let o = hongdun(&db, &add, Some("Zs-passw0rd\n"));
+    assert!(!o.status.success());
+    assert!(text(&o).contains("username"), "{}", text(&o));
+    let weak = [
+        "user",
+        "add",
+        "lisi",
+        "--unit",
+        "331023-amr",
+        "--role",
+        "leader",
+        "--password-stdin",
+    ];
+    let o = hongdun(&db, &weak, Some("123\n"));
+    assert!(!o.status.success());
+    assert!(text(&o).contains("password_weak"), "{}", text(&o));
+    let o = hongdun(
+        &db,
+        &[
+            "user",
+            "add",
+            "x",
+            "--unit",
+            "nope",
+            "--role",
+            "leader",
+            "--password-stdin",
+        ],
+        Some("Aa-12345678"),
+    );
+    assert!(text(&o).contains("unit nope not found"), "{}", text(&o));
+
+    let o = hongdun(&db, &["audit", "verify"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("audit chain intact"));
+
+    let backup = dir.0.join("backup.db");
+    let o = hongdun(&db, &["backup", "--out", backup.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = hongdun(&db, &["backup", "--out", backup.to_str().unwrap()], None);
+    assert!(text(&o).contains("exists already"), "{}", text(&o));
+    // The backup is a working database: restoring is copying it back.
+    let restored = format!("sqlite://{}", backup.display());
+    let o = hongdun(&restored, &["audit", "verify"], None);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // An edit made directly in the database is found, with the row named.
+    tamper(
+        &path,
+        "UPDATE audit_log SET after_data = '{\"display_name\":\"x\"}' WHERE seq = 10",
+    );
+    let o = hongdun(&db, &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("BROKEN at row 10 (row_altered)"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn calendar_and_config_errors() {
+    let dir = tmp();
+    let db = format!("sqlite://{}", dir.0.join("c.db").display());
+    let o = hongdun(
+        &db,
+        &["calendar", "add-working-days", "2026-09-30", "1"],
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "2026-10-08",
+        "{}",
+        text(&o)
+    );
+    let o = hongdun(
+        &db,
+        &["calendar", "add-working-days", "2031-01-02", "1"],
+        None,
+    );
+    assert!(text(&o).contains("calendar_year_missing"), "{}", text(&o));
+
+    let o = hongdun("mysql://root:hunter2@db/x", &["migrate"], None);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("unsupported database URL") && t.contains("root:***@db"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("hunter2"),
+        "the password must never be printed: {t}"
+    );
+
+    let o = hongdun("postgres://hd:hunter2@127.0.0.1:1/x", &["migrate"], None);
+    assert!(!o.status.success());
+    assert!(!text(&o).contains("hunter2"), "{}", text(&o));
+
+    let cfg = dir.0.join("hongdun.toml");
+    std::fs::write(&cfg, "bind = \"nonsense\"\n").unwrap();
+    let o = hongdun(&db, &["--config", cfg.to_str().unwrap(), "migrate"], None);
+    assert!(
+        text(&o).contains("bind: expected HOST:PORT"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn postgres_backup_without_pg_dump_is_a_clear_error() {
+    let Ok(url) = std::env::var("HONGDUN_TEST_PG_URL") else {
+        eprintln!("skipped: HONGDUN_TEST_PG_URL is not set");
+        return;
+    };
+    let dir = tmp();
+    let out = dir.0.join("x.dump");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hongdun"));
+    // An empty PATH: pg_dump cannot be found.
+    cmd.args(["--db", &url, "backup", "--out", out.to_str().unwrap()])
+        .env("PATH", "")
+        .env("HONGDUN_LOG", "warn");
+    let o = cmd.output().unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).contains("pg_dump not found"), "{}", text(&o));
+}
