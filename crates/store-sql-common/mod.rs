@@ -1,5 +1,6 @@
 //! SQL shared by both backends (see README.md beside this file).
 mod audit;
+mod registry;
 mod system;
 
 pub(crate) use audit::append_audit;
@@ -51,4 +52,16 @@ pub(crate) fn split_list(s: &str) -> Vec<String> {
 
 pub(crate) fn enum_col<T>(v: &str, parse: impl Fn(&str) -> Option<T>, col: &str) -> StoreResult<T> {
     parse(v).ok_or_else(|| StoreError::Other(format!("bad value {v:?} in column {col}")))
+}
+
+/// Escapes LIKE wildcards so user text matches literally (with `ESCAPE '\\'`).
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

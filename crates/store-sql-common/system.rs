@@ -1,6 +1,6 @@
 //! The `system` tables: divisions, units, users, roles, sessions, API tokens,
 //! the sign-in log, dictionaries, settings and holiday schedules.
-use super::{append_audit, enum_col, join_list, now, push_scope, split_list};
+use super::{append_audit, enum_col, join_list, like_escape, now, push_scope, split_list};
 use crate::{map_err, Backend, Db};
 use chrono::{DateTime, NaiveDate, Utc};
 use hongdun_core::calendar::ScheduleDay;
@@ -81,6 +81,13 @@ impl DivisionStore for Backend {
     async fn division_count(&self) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM division")
             .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn all_division_codes(&self) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar("SELECT code FROM division")
+            .fetch_all(&self.pool)
             .await
             .map_err(map_err)
     }
@@ -378,18 +385,6 @@ fn push_user_filters(qb: &mut QueryBuilder<'_, Db>, scope: &ScopeFilter, q: &Use
     if let Some(u) = q.unit_id {
         qb.push(" AND unit_id = ").push_bind(u.0);
     }
-}
-
-/// Escapes LIKE wildcards so user text matches literally.
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[async_trait::async_trait]

@@ -8,6 +8,8 @@ pub mod bootstrap;
 pub mod calendar;
 pub mod demo;
 mod error;
+pub mod import;
+pub mod registry;
 pub mod system;
 
 pub use error::{AppError, AppResult, FieldError};

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod division;
 pub mod ids;
 pub mod privacy;
+pub mod registry;
 pub mod system;
 
 /// Every domain error carries a stable machine code (what the API and console

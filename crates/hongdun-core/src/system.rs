@@ -32,6 +32,11 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("system:audit:verify", "校验操作日志链"),
     ("system:login-log:list", "查看登录日志"),
     ("system:calendar:update", "维护节假日安排"),
+    ("registry:entity:list", "查看经营主体"),
+    ("registry:entity:create", "新增经营主体"),
+    ("registry:entity:update", "修改经营主体"),
+    ("registry:entity:import", "导入经营主体"),
+    ("registry:entity:export", "导出经营主体"),
 ];
 
 pub fn is_known_permission(p: &str) -> bool {
@@ -132,7 +137,7 @@ fn read_permissions() -> Vec<&'static str> {
 }
 fn leader_permissions() -> Vec<&'static str> {
     let mut v = read_permissions();
-    v.push("system:audit:verify");
+    v.extend(["system:audit:verify", "registry:entity:export"]);
     v
 }
 fn section_permissions() -> Vec<&'static str> {

@@ -73,9 +73,12 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::system::list_settings, routes::system::put_setting,
         routes::system::list_audit, routes::system::verify_audit, routes::system::list_login_log,
         routes::system::list_divisions, routes::system::list_years, routes::system::put_year,
+        routes::registry::search, routes::registry::detail, routes::registry::create, routes::registry::update,
+        routes::registry::put_licence, routes::registry::public_search, routes::registry::public_merchant,
     ),
     tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
-         (name = "system", description = "系统管理"))
+         (name = "system", description = "系统管理"),
+         (name = "registry", description = "经营主体名录"), (name = "public", description = "公众查询（无需登录）"))
 )]
 pub struct ApiDoc;
 
@@ -109,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::calendar::router())
         .merge(routes::system::router())
+        .merge(routes::registry::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)

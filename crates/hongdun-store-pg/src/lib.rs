@@ -68,6 +68,14 @@ impl PgStore {
     }
 }
 
+/// Narrows a query to entities whose search terms include every one of `terms`
+/// (array containment on the GIN-indexed `search_terms`).
+pub(crate) fn push_search_terms(qb: &mut sqlx::QueryBuilder<'_, Db>, terms: &[String]) {
+    qb.push(" AND search_terms @> ")
+        .push_bind(terms.to_vec())
+        .push("::text[]");
+}
+
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,

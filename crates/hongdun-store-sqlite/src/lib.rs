@@ -87,6 +87,19 @@ impl SqliteStore {
     }
 }
 
+/// Narrows a query to entities whose search terms include every one of `terms`
+/// (the FTS5 index; each term quoted so user text is never FTS syntax).
+pub(crate) fn push_search_terms(qb: &mut sqlx::QueryBuilder<'_, Db>, terms: &[String]) {
+    let expr = terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    qb.push(" AND id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH ")
+        .push_bind(expr)
+        .push(")");
+}
+
 /// Driver errors → `StoreError`; unique violations name their column.
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod registry;
 pub mod system;
 
 use hongdun_core::ids::{UnitId, UserId};
@@ -13,6 +14,7 @@ use hongdun_core::system::Scope;
 use serde::Serialize;
 
 pub use audit::{AuditChange, AuditCtx, AuditQuery, AuditRow, AuditStore};
+pub use registry::*;
 pub use system::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +122,8 @@ pub trait Store:
     + DictStore
     + SettingStore
     + CalendarStore
+    + EntityStore
+    + ImportStore
     + Send
     + Sync
 {

@@ -24,6 +24,8 @@ pub trait DivisionStore {
     /// Inserts or updates the given divisions (reference data; one audit row).
     async fn upsert_divisions(&self, ctx: &AuditCtx, rows: &[Division]) -> StoreResult<u64>;
     async fn division_count(&self) -> StoreResult<i64>;
+    /// Every division code, for validating imports in memory.
+    async fn all_division_codes(&self) -> StoreResult<Vec<String>>;
     async fn get_division(&self, code: &str) -> StoreResult<Division>;
     /// Children of `parent`, or the provinces when `None`; ordered by code.
     async fn list_divisions(&self, parent: Option<&str>) -> StoreResult<Vec<Division>>;

@@ -1,0 +1,750 @@
+//! Importing the register from government exports: CSV (UTF-8, UTF-8 with BOM,
+//! GBK/GB18030 detected) and XLSX; Chinese or English headers; every bad row
+//! reported with its row, column, code and message while the good rows are kept.
+//!
+//! A reader thread parses and validates while the database commits the previous
+//! batch. Each batch commits with its errors and the job's checkpoint in one
+//! transaction, so a killed import resumes after the last whole batch.
+use crate::registry::{check_entity, CheckMode, Jurisdictions, RawEntity};
+use crate::{App, AppError, AppResult};
+use chrono::Utc;
+use hongdun_store::{AuditCtx, ImportBatch, ImportError, ImportJob, StoreError};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+pub const KIND_ENTITIES: &str = "entities";
+
+/// Header spellings (normalised: no spaces, no brackets' contents) for each field.
+const HEADERS: &[(&str, &[&str])] = &[
+    (
+        "uscc",
+        &[
+            "统一社会信用代码",
+            "社会信用代码",
+            "信用代码",
+            "uscc",
+            "creditcode",
+            "credit_code",
+        ],
+    ),
+    ("reg_no", &["注册号", "工商注册号", "reg_no", "regno"]),
+    (
+        "name",
+        &[
+            "企业名称",
+            "名称",
+            "主体名称",
+            "市场主体名称",
+            "个体户名称",
+            "字号名称",
+            "name",
+        ],
+    ),
+    (
+        "kind",
+        &["主体类型", "市场主体类型", "企业类型", "类型", "kind"],
+    ),
+    (
+        "legal_rep",
+        &[
+            "法定代表人",
+            "经营者",
+            "法定代表人/经营者",
+            "法定代表人（经营者）",
+            "负责人",
+            "投资人",
+            "legal_rep",
+        ],
+    ),
+    (
+        "id_number",
+        &[
+            "身份证号",
+            "身份证号码",
+            "证件号码",
+            "法定代表人证件号码",
+            "id_number",
+        ],
+    ),
+    (
+        "phone",
+        &["联系电话", "电话", "手机", "手机号码", "联系方式", "phone"],
+    ),
+    (
+        "address",
+        &[
+            "住所",
+            "经营场所",
+            "住所/经营场所",
+            "地址",
+            "经营地址",
+            "address",
+        ],
+    ),
+    (
+        "county_code",
+        &["县区代码", "所属区县代码", "区县代码", "county_code"],
+    ),
+    (
+        "township_code",
+        &[
+            "乡镇街道代码",
+            "所属乡镇代码",
+            "乡镇代码",
+            "街道代码",
+            "township_code",
+        ],
+    ),
+    ("grid", &["网格", "所属网格", "grid"]),
+    (
+        "industry",
+        &["行业代码", "国民经济行业代码", "行业", "industry"],
+    ),
+    ("status", &["登记状态", "经营状态", "状态", "status"]),
+    (
+        "established",
+        &["成立日期", "注册日期", "设立日期", "established"],
+    ),
+    (
+        "capital_wan",
+        &["注册资本", "注册资金", "capital", "capital_wan"],
+    ),
+    (
+        "employees",
+        &["从业人数", "从业人员", "员工人数", "employees"],
+    ),
+    ("business_scope", &["经营范围", "business_scope"]),
+    ("tags", &["标签", "tags"]),
+];
+
+/// Removes spaces, a leading `*` (required-field marks) and any bracketed unit
+/// such as （万元）, so `* 注册资本（万元）` matches `注册资本`.
+fn normalize_header(h: &str) -> String {
+    let t = hongdun_core::registry::normalize_text(h.trim_start_matches('\u{feff}'));
+    let mut out = String::new();
+    let mut depth = 0;
+    for ch in t.chars() {
+        match ch {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth -= 1,
+            '*' | ' ' => {}
+            c if depth <= 0 => out.extend(c.to_lowercase()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Which column holds each field, and the header text shown in error reports.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnMap {
+    cols: Vec<(&'static str, usize, String)>,
+    pub ignored: Vec<String>,
+}
+
+impl ColumnMap {
+    pub fn from_headers(headers: &[String]) -> Result<Self, Vec<ImportError>> {
+        let mut map = ColumnMap::default();
+        for (i, h) in headers.iter().enumerate() {
+            let n = normalize_header(h);
+            let field = HEADERS
+                .iter()
+                .find(|(_, names)| names.iter().any(|x| normalize_header(x) == n));
+            match field {
+                Some((f, _)) if !map.cols.iter().any(|(g, ..)| g == f) => {
+                    map.cols.push((f, i, h.trim().to_owned()))
+                }
+                _ if !n.is_empty() => map.ignored.push(h.trim().to_owned()),
+                _ => {}
+            }
+        }
+        let has = |f: &str| map.cols.iter().any(|(g, ..)| *g == f);
+        let mut missing = Vec::new();
+        if !has("name") {
+            missing.push(ImportError {
+                row_no: 1,
+                column: "名称".into(),
+                code: "import_missing_column".into(),
+                message: "缺少“名称/企业名称”列".into(),
+                severity: "error".into(),
+            });
+        }
+        if !has("uscc") && !has("reg_no") {
+            missing.push(ImportError {
+                row_no: 1,
+                column: "统一社会信用代码".into(),
+                code: "import_missing_column".into(),
+                message: "缺少“统一社会信用代码”或“注册号”列".into(),
+                severity: "error".into(),
+            });
+        }
+        if missing.is_empty() {
+            Ok(map)
+        } else {
+            Err(missing)
+        }
+    }
+
+    pub fn raw(&self, cell: impl Fn(usize) -> Option<String>) -> RawEntity {
+        let mut r = RawEntity::default();
+        for (field, i, _) in &self.cols {
+            let v = cell(*i);
+            let slot = match *field {
+                "uscc" => &mut r.uscc,
+                "reg_no" => &mut r.reg_no,
+                "name" => &mut r.name,
+                "kind" => &mut r.kind,
+                "legal_rep" => &mut r.legal_rep,
+                "id_number" => &mut r.id_number,
+                "phone" => &mut r.phone,
+                "address" => &mut r.address,
+                "county_code" => &mut r.county_code,
+                "township_code" => &mut r.township_code,
+                "grid" => &mut r.grid,
+                "industry" => &mut r.industry,
+                "status" => &mut r.status,
+                "established" => &mut r.established,
+                "capital_wan" => &mut r.capital_wan,
+                "employees" => &mut r.employees,
+                "business_scope" => &mut r.business_scope,
+                _ => &mut r.tags,
+            };
+            *slot = v;
+        }
+        r
+    }
+
+    /// The header text of `field` as the file wrote it.
+    pub fn header_of(&self, field: &str) -> String {
+        self.cols
+            .iter()
+            .find(|(f, ..)| *f == field)
+            .map(|(_, _, h)| h.clone())
+            .unwrap_or_else(|| field.to_owned())
+    }
+}
+
+/// The text encoding of a CSV file, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Gb18030,
+}
+
+pub fn detect_encoding(head: &[u8]) -> TextEncoding {
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return TextEncoding::Utf8Bom;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => TextEncoding::Utf8,
+        // A sample cut in the middle of a character is still UTF-8.
+        Err(e) if e.error_len().is_none() => TextEncoding::Utf8,
+        Err(_) => TextEncoding::Gb18030,
+    }
+}
+
+/// Packs a credit code (18 symbols of base 31) or a registration number into a
+/// u128, so duplicate detection costs 16 bytes a row and has no false hits.
+fn packed_key(uscc: Option<&str>, reg_no: Option<&str>) -> Option<u128> {
+    if let Some(u) = uscc {
+        let mut v: u128 = 0;
+        for b in u.bytes() {
+            let d = b"0123456789ABCDEFGHJKLMNPQRTUWXY"
+                .iter()
+                .position(|&a| a == b)? as u128;
+            v = v * 31 + d;
+        }
+        return Some(v);
+    }
+    reg_no
+        .and_then(|r| r.parse::<u128>().ok())
+        .map(|n| n | (1u128 << 127))
+}
+
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Progress as the terminal or the API shows it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    pub rows: i64,
+    pub bytes: u64,
+    pub total_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub mode: CheckMode,
+    pub batch_rows: usize,
+    /// The name recorded on the job (defaults to the file's name).
+    pub file_name: Option<String>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            mode: CheckMode::Strict,
+            batch_rows: 10_000,
+            file_name: None,
+        }
+    }
+}
+
+enum Msg {
+    Batch(ImportBatch, u64),
+    Failed(ImportError),
+}
+
+/// Counts bytes as the reader consumes them, for progress.
+struct Counting<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The reader side: rows → validated batches, sent as they fill.
+struct Reader {
+    map: Option<ColumnMap>,
+    mode: CheckMode,
+    juris: Jurisdictions,
+    seen: HashSet<u128>,
+    resume_after: i64,
+    batch_rows: usize,
+    batch: ImportBatch,
+    today: chrono::NaiveDate,
+    tx: tokio::sync::mpsc::Sender<Msg>,
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Reader {
+    fn headers(&mut self, headers: Vec<String>) -> bool {
+        match ColumnMap::from_headers(&headers) {
+            Ok(m) => {
+                self.map = Some(m);
+                true
+            }
+            Err(errs) => {
+                for e in errs {
+                    let _ = self.tx.blocking_send(Msg::Failed(e));
+                }
+                false
+            }
+        }
+    }
+
+    /// One data row; `data_row` counts from 1 (the spreadsheet row is one more).
+    fn row(&mut self, data_row: i64, cell: impl Fn(usize) -> Option<String>) -> bool {
+        let Some(map) = &self.map else { return false };
+        let raw = map.raw(|i| {
+            cell(i)
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        });
+        let blank = raw.uscc.is_none() && raw.reg_no.is_none() && raw.name.is_none();
+        let row_no = data_row + 1;
+        if data_row <= self.resume_after {
+            // Committed before the interruption: only remember its key.
+            if let Ok((e, _)) = check_entity(&raw, self.mode, &self.juris, self.today) {
+                if let Some(k) = packed_key(e.uscc.as_deref(), e.reg_no.as_deref()) {
+                    self.seen.insert(k);
+                }
+            }
+            return true;
+        }
+        if !blank {
+            self.batch.rows_seen += 1;
+            match check_entity(&raw, self.mode, &self.juris, self.today) {
+                Ok((e, warnings)) => {
+                    let key = packed_key(e.uscc.as_deref(), e.reg_no.as_deref());
+                    if key.is_some_and(|k| !self.seen.insert(k)) {
+                        self.batch.rows_failed += 1;
+                        let field = if e.uscc.is_some() { "uscc" } else { "reg_no" };
+                        self.batch.errors.push(ImportError {
+                            row_no,
+                            column: map.header_of(field),
+                            code: "duplicate_in_file".into(),
+                            message: "与文件中前面的行重复，已跳过".into(),
+                            severity: "error".into(),
+                        });
+                    } else {
+                        if !warnings.is_empty() {
+                            self.batch.rows_warned += 1;
+                        }
+                        for w in warnings {
+                            self.batch.errors.push(ImportError {
+                                row_no,
+                                column: map.header_of(w.field),
+                                code: w.code.into(),
+                                message: w.message,
+                                severity: "warning".into(),
+                            });
+                        }
+                        self.batch.rows.push(e);
+                    }
+                }
+                Err(problems) => {
+                    self.batch.rows_failed += 1;
+                    for p in problems {
+                        self.batch.errors.push(ImportError {
+                            row_no,
+                            column: map.header_of(p.field),
+                            code: p.code.into(),
+                            message: p.message,
+                            severity: "error".into(),
+                        });
+                    }
+                }
+            }
+        }
+        self.batch.checkpoint_row = data_row;
+        if self.batch.rows_seen as usize >= self.batch_rows {
+            return self.flush();
+        }
+        true
+    }
+
+    fn flush(&mut self) -> bool {
+        let batch = std::mem::take(&mut self.batch);
+        let bytes = self.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        self.batch.checkpoint_row = batch.checkpoint_row;
+        self.tx.blocking_send(Msg::Batch(batch, bytes)).is_ok()
+    }
+}
+
+fn read_error(e: impl std::fmt::Display) -> ImportError {
+    ImportError {
+        row_no: 0,
+        column: String::new(),
+        code: "import_unreadable".into(),
+        message: format!("文件无法读取：{e}"),
+        severity: "error".into(),
+    }
+}
+
+fn read_csv(path: &Path, r: &mut Reader) -> Result<(), ImportError> {
+    let mut file = std::fs::File::open(path).map_err(read_error)?;
+    let mut head = vec![0u8; 64 * 1024];
+    let n = file.read(&mut head).map_err(read_error)?;
+    head.truncate(n);
+    let encoding = match detect_encoding(&head) {
+        TextEncoding::Gb18030 => Some(encoding_rs::GB18030),
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => None,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let counting = Counting {
+        inner: file,
+        count: r.bytes.clone(),
+    };
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(encoding)
+        .bom_sniffing(true)
+        .strip_bom(true)
+        .build(BufReader::with_capacity(1 << 20, counting));
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(decoded);
+    let mut rec = csv::StringRecord::new();
+    let mut data_row = 0i64;
+    let mut first = true;
+    loop {
+        match csv.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(read_error(e)),
+        }
+        if first {
+            first = false;
+            if !r.headers(rec.iter().map(str::to_owned).collect()) {
+                return Ok(());
+            }
+            continue;
+        }
+        data_row += 1;
+        if !r.row(data_row, |i| rec.get(i).map(str::to_owned)) {
+            return Ok(());
+        }
+    }
+    if first {
+        return Err(ImportError {
+            row_no: 1,
+            column: String::new(),
+            code: "import_empty".into(),
+            message: "文件是空的".into(),
+            severity: "error".into(),
+        });
+    }
+    r.flush();
+    Ok(())
+}
+
+fn read_xlsx(path: &Path, r: &mut Reader) -> Result<(), ImportError> {
+    use calamine::{Data, Reader as _};
+    let mut book = calamine::open_workbook_auto(path).map_err(read_error)?;
+    let sheet = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| read_error("没有工作表"))?;
+    let range = book.worksheet_range(&sheet).map_err(read_error)?;
+    let cell_text = |d: &Data| -> Option<String> {
+        match d {
+            Data::Empty => None,
+            Data::String(s) => Some(s.clone()),
+            // Whole numbers (codes, counts, date serials) without a trailing ".0".
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{}", *f as i64)),
+            Data::Float(f) => Some(f.to_string()),
+            Data::Int(i) => Some(i.to_string()),
+            Data::Bool(b) => Some(b.to_string()),
+            Data::DateTime(d) => Some(format!("{}", d.as_f64())),
+            Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
+            Data::Error(_) => None,
+        }
+    };
+    let mut rows = range.rows();
+    let Some(header) = rows.next() else {
+        return Err(ImportError {
+            row_no: 1,
+            column: String::new(),
+            code: "import_empty".into(),
+            message: "工作表是空的".into(),
+            severity: "error".into(),
+        });
+    };
+    if !r.headers(
+        header
+            .iter()
+            .map(|c| cell_text(c).unwrap_or_default())
+            .collect(),
+    ) {
+        return Ok(());
+    }
+    for (i, row) in rows.enumerate() {
+        if !r.row(i as i64 + 1, |c| row.get(c).and_then(cell_text)) {
+            return Ok(());
+        }
+    }
+    r.flush();
+    Ok(())
+}
+
+fn is_xlsx(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == *b"PK\x03\x04"
+}
+
+impl App {
+    /// Imports (or resumes importing) `path` into the register.
+    pub async fn import_entities(
+        &self,
+        ctx: &AuditCtx,
+        path: &Path,
+        opts: &ImportOptions,
+        progress: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> AppResult<ImportJob> {
+        let p: PathBuf = path.to_path_buf();
+        let sha = tokio::task::spawn_blocking(move || sha256_file(&p))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| {
+                AppError::field("file", "import_unreadable", format!("文件无法读取：{e}"))
+            })?;
+        let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let mode = match opts.mode {
+            CheckMode::Strict => "strict",
+            CheckMode::Lenient => "lenient",
+        };
+        let file_name = opts.file_name.clone().unwrap_or_else(|| {
+            path.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        let job = match self.store.resumable_import_job(KIND_ENTITIES, &sha).await {
+            Ok(j) if j.mode == mode => j,
+            Ok(_) | Err(StoreError::NotFound) => {
+                self.store
+                    .create_import_job(ctx, KIND_ENTITIES, &file_name, &sha, mode)
+                    .await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(2);
+        let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut reader = Reader {
+            map: None,
+            mode: opts.mode,
+            juris: Jurisdictions::load(self.store.as_ref()).await?,
+            seen: HashSet::new(),
+            resume_after: job.checkpoint_row,
+            batch_rows: opts.batch_rows.max(1),
+            batch: ImportBatch {
+                checkpoint_row: job.checkpoint_row,
+                ..Default::default()
+            },
+            today: Utc::now().date_naive(),
+            tx,
+            bytes: bytes.clone(),
+        };
+        let p = path.to_path_buf();
+        let xlsx = is_xlsx(path);
+        let worker = tokio::task::spawn_blocking(move || {
+            let result = if xlsx {
+                read_xlsx(&p, &mut reader)
+            } else {
+                read_csv(&p, &mut reader)
+            };
+            if let Err(e) = result {
+                let _ = reader.tx.blocking_send(Msg::Failed(e));
+            }
+        });
+        let mut rows = job.rows_total;
+        let mut failure: Vec<ImportError> = Vec::new();
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                Msg::Batch(batch, read) => {
+                    if batch.rows_seen == 0
+                        && batch.errors.is_empty()
+                        && batch.checkpoint_row == job.checkpoint_row
+                    {
+                        continue;
+                    }
+                    self.store.commit_import_batch(ctx, job.id, &batch).await?;
+                    rows += batch.rows_seen;
+                    progress(&Progress {
+                        rows,
+                        bytes: read,
+                        total_bytes,
+                    });
+                }
+                Msg::Failed(e) => failure.push(e),
+            }
+        }
+        worker
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        if failure.is_empty() {
+            Ok(self.store.finish_import_job(job.id, "done", None).await?)
+        } else {
+            let message = failure
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("；");
+            let batch = ImportBatch {
+                errors: failure,
+                checkpoint_row: job.checkpoint_row,
+                ..Default::default()
+            };
+            self.store.commit_import_batch(ctx, job.id, &batch).await?;
+            Ok(self
+                .store
+                .finish_import_job(job.id, "failed", Some(&message))
+                .await?)
+        }
+    }
+
+    /// The error report of a job as CSV (UTF-8 with BOM, so Excel opens it).
+    pub async fn import_report_csv(&self, job_id: i64) -> AppResult<String> {
+        let errors = self.store.import_errors(job_id).await?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(["行号", "列", "错误代码", "说明", "级别"]);
+        for e in &errors {
+            let severity = if e.severity == "warning" {
+                "警告（已导入）"
+            } else {
+                "错误（未导入）"
+            };
+            let _ = w.write_record([
+                e.row_no.to_string().as_str(),
+                &e.column,
+                &e.code,
+                &e.message,
+                severity,
+            ]);
+        }
+        let body = String::from_utf8(
+            w.into_inner()
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        )
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(format!("\u{feff}{body}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_as_exports_write_them() {
+        let h: Vec<String> = [
+            "* 统一社会信用代码",
+            "企业名称",
+            "法定代表人（经营者）",
+            "注册资本（万元）",
+            "成立日期",
+            "备注",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let m = ColumnMap::from_headers(&h).unwrap();
+        assert_eq!(m.ignored, vec!["备注"]);
+        let raw = m.raw(|i| Some(format!("v{i}")));
+        assert_eq!(
+            (raw.uscc.as_deref(), raw.capital_wan.as_deref()),
+            (Some("v0"), Some("v3"))
+        );
+        assert_eq!(raw.legal_rep.as_deref(), Some("v2"));
+        assert_eq!(m.header_of("uscc"), "* 统一社会信用代码");
+        let english: Vec<String> = ["uscc", "name"].iter().map(|s| s.to_string()).collect();
+        assert!(ColumnMap::from_headers(&english).is_ok());
+        let bad: Vec<String> = ["地址"].iter().map(|s| s.to_string()).collect();
+        let errs = ColumnMap::from_headers(&bad).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert!(errs.iter().all(|e| e.code == "import_missing_column"));
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(detect_encoding(b"\xEF\xBB\xBFname"), TextEncoding::Utf8Bom);
+        assert_eq!(detect_encoding("名称".as_bytes()), TextEncoding::Utf8);
+        assert_eq!(detect_encoding(&"名称".as_bytes()[..4]), TextEncoding::Utf8);
+        let (gbk, _, _) = encoding_rs::GBK.encode("企业名称,统一社会信用代码");
+        assert_eq!(detect_encoding(&gbk), TextEncoding::Gb18030);
+    }
+
+    #[test]
+    fn packed_keys_are_distinct() {
+        let a = packed_key(Some("91350100M000100Y43"), None).unwrap();
+        let b = packed_key(Some("91350200776049653A"), None).unwrap();
+        let r = packed_key(None, Some("330000000012345")).unwrap();
+        assert!(a != b && a != r && b != r);
+        assert_eq!(packed_key(Some("9135010IM000100Y43"), None), None);
+    }
+}

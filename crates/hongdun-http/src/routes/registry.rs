@@ -1,0 +1,123 @@
+//! `/api/v1/entities` (staff, scoped) and `/api/public/v1/merchants` (anyone).
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Auth, Json, Params};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::Router;
+use hongdun_app::registry::{
+    EntityDetail, EntitySearch, EntitySummary, LicenceInput, PublicMerchant, RawEntity,
+};
+use hongdun_core::ids::UnitId;
+use hongdun_store::{Entity, Licence, Page};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/entities", get(search).post(create))
+        .route("/api/v1/entities/{uscc}", get(detail).put(update))
+        .route("/api/v1/entities/{uscc}/licences", put(put_licence))
+        .route("/api/public/v1/merchants", get(public_search))
+        .route("/api/public/v1/merchants/{uscc}", get(public_merchant))
+}
+
+fn search_of(q: &Params) -> ApiResult<EntitySearch> {
+    let text = |k: &str| q.text(k).map(str::to_owned);
+    Ok(EntitySearch {
+        q: text("q"),
+        address: text("address"),
+        division: text("division"),
+        industry: text("industry"),
+        kind: text("kind"),
+        status: text("status"),
+        tag: text("tag"),
+        unit_id: q.int("unit_id", 1..=i64::MAX)?.map(UnitId),
+        sort: text("sort"),
+        paging: q.paging()?,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/entities", tag = "registry",
+    params(("q" = Option<String>, Query, description = "名称（两个字即可）、拼音首字母或信用代码前缀"),
+           ("address" = Option<String>, Query), ("division" = Option<String>, Query), ("industry" = Option<String>, Query),
+           ("kind" = Option<String>, Query), ("status" = Option<String>, Query), ("tag" = Option<String>, Query),
+           ("unit_id" = Option<i64>, Query), ("sort" = Option<String>, Query, description = "name | established | updated"),
+           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, description = "a page of entities, personal fields masked")))]
+pub async fn search(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    q: Params,
+) -> ApiResult<Json<Page<EntitySummary>>> {
+    Ok(Json(s.app.search_entities(&p, &search_of(&q)?).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/entities/{uscc}", tag = "registry",
+    responses((status = 200, description = "entity, licences and history; the read of personal data is audited"),
+              (status = 404, body = ErrorBody)))]
+pub async fn detail(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(uscc): Path<String>,
+) -> ApiResult<Json<EntityDetail>> {
+    Ok(Json(s.app.entity_detail(&p, &uscc).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/entities", tag = "registry", request_body = Object,
+    responses((status = 201, body = Entity), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Json(raw): Json<RawEntity>,
+) -> ApiResult<(StatusCode, Json<Entity>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.save_entity(&p, &raw, true).await?),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/entities/{uscc}", tag = "registry", request_body = Object,
+    responses((status = 200, body = Entity), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(uscc): Path<String>,
+    Json(mut raw): Json<RawEntity>,
+) -> ApiResult<Json<Entity>> {
+    raw.uscc = Some(uscc);
+    Ok(Json(s.app.save_entity(&p, &raw, false).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/entities/{uscc}/licences", tag = "registry", request_body = Object,
+    responses((status = 200, body = Licence), (status = 422, body = ErrorBody)))]
+pub async fn put_licence(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(uscc): Path<String>,
+    Json(l): Json<LicenceInput>,
+) -> ApiResult<Json<Licence>> {
+    Ok(Json(s.app.put_licence(&p, &uscc, &l).await?))
+}
+
+#[utoipa::path(get, path = "/api/public/v1/merchants", tag = "public",
+    params(("q" = String, Query, description = "商户名称，至少两个字")),
+    responses((status = 200, description = "up to 20 merchants, nothing personal"), (status = 422, body = ErrorBody)))]
+pub async fn public_search(
+    State(s): State<AppState>,
+    q: Params,
+) -> ApiResult<Json<crate::routes::system::Items<PublicMerchant>>> {
+    let text = Params::required(q.text("q"), "q")?;
+    Ok(Json(crate::routes::system::Items {
+        items: s.app.public_search(text).await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/public/v1/merchants/{uscc}", tag = "public",
+    responses((status = 200, description = "name, kind, address, status and licences with validity"),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn public_merchant(
+    State(s): State<AppState>,
+    Path(uscc): Path<String>,
+) -> ApiResult<Json<PublicMerchant>> {
+    Ok(Json(s.app.public_merchant(&uscc).await?))
+}

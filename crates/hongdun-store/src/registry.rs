@@ -1,0 +1,255 @@
+//! The `registry` module: entities (经营主体), their licences and history, and
+//! the import jobs that load them.
+use crate::{AuditCtx, Page, Paging, ScopeFilter, StoreResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use hongdun_core::ids::UnitId;
+use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
+use serde::Serialize;
+
+/// An entity as staff see it (personal fields included: callers mask them for
+/// anyone but the handler, and public answers never carry them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Entity {
+    pub id: i64,
+    pub uscc: Option<String>,
+    /// 注册号 (15 digits), for older entities.
+    pub reg_no: Option<String>,
+    pub name: String,
+    pub kind: EntityKind,
+    /// 法定代表人 / 经营者
+    pub legal_rep: Option<String>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub county_code: Option<String>,
+    pub township_code: Option<String>,
+    /// The office responsible (routed from the township).
+    pub unit_id: Option<UnitId>,
+    pub grid: Option<String>,
+    /// GB/T 4754 industry code.
+    pub industry: Option<String>,
+    pub status: EntityStatus,
+    pub established: Option<NaiveDate>,
+    /// 注册资本, in yuan.
+    pub capital: Option<i64>,
+    pub employees: Option<i64>,
+    pub business_scope: Option<String>,
+    pub tags: Vec<String>,
+    /// Set when a lenient import accepted a code that fails its check.
+    pub warning: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields an import or a form supplies; identity is the credit code, or
+/// the registration number when there is none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewEntity {
+    pub uscc: Option<String>,
+    pub reg_no: Option<String>,
+    pub name: String,
+    pub kind: EntityKind,
+    pub legal_rep: Option<String>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub county_code: Option<String>,
+    pub township_code: Option<String>,
+    pub unit_id: Option<UnitId>,
+    pub grid: Option<String>,
+    pub industry: Option<String>,
+    pub status: EntityStatus,
+    pub established: Option<NaiveDate>,
+    pub capital: Option<i64>,
+    pub employees: Option<i64>,
+    pub business_scope: Option<String>,
+    pub tags: Vec<String>,
+    pub warning: Option<String>,
+    /// Search terms (bigrams, words, pinyin initials), computed by the app.
+    #[serde(skip)]
+    pub search: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Licence {
+    pub id: i64,
+    pub entity_id: i64,
+    pub kind: LicenceKind,
+    pub number: String,
+    pub issuer: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    /// valid, suspended, revoked, cancelled
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewLicence {
+    pub kind: LicenceKind,
+    pub number: String,
+    pub issuer: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    pub status: String,
+}
+
+/// One change in an entity's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntityEvent {
+    pub id: i64,
+    pub entity_id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    /// create, update, import
+    pub kind: String,
+    /// JSON of the changed fields: {"field": [before, after]}; personal fields redacted.
+    pub changes: String,
+}
+
+/// Filters of an entity search; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct EntityQuery {
+    /// Search terms every match must contain (bigrams/words from the app).
+    pub terms: Vec<String>,
+    /// The literal text a name must contain, checked after the index narrows.
+    pub name_like: Option<String>,
+    pub uscc_prefix: Option<String>,
+    pub address_like: Option<String>,
+    pub division: Option<String>,
+    pub industry_prefix: Option<String>,
+    pub kind: Option<EntityKind>,
+    pub status: Option<EntityStatus>,
+    pub tag: Option<String>,
+    pub unit_id: Option<UnitId>,
+    pub sort: EntitySort,
+    pub paging: Paging,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EntitySort {
+    #[default]
+    Name,
+    EstablishedDesc,
+    UpdatedDesc,
+}
+
+/// What one batch upsert did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+#[async_trait::async_trait]
+pub trait EntityStore {
+    /// Inserts or updates by credit code (or registration number), writing one
+    /// history event per changed entity and one audit row for the batch, in one
+    /// transaction.
+    async fn upsert_entities(
+        &self,
+        ctx: &AuditCtx,
+        rows: &[NewEntity],
+    ) -> StoreResult<UpsertCounts>;
+    async fn get_entity(&self, scope: &ScopeFilter, id: i64) -> StoreResult<Entity>;
+    async fn entity_by_uscc(&self, scope: &ScopeFilter, uscc: &str) -> StoreResult<Entity>;
+    async fn search_entities(
+        &self,
+        scope: &ScopeFilter,
+        q: &EntityQuery,
+    ) -> StoreResult<Page<Entity>>;
+    async fn entity_history(&self, scope: &ScopeFilter, id: i64) -> StoreResult<Vec<EntityEvent>>;
+    async fn licences_of(&self, entity_id: i64) -> StoreResult<Vec<Licence>>;
+    async fn put_licence(
+        &self,
+        ctx: &AuditCtx,
+        scope: &ScopeFilter,
+        entity_id: i64,
+        l: &NewLicence,
+    ) -> StoreResult<Licence>;
+}
+
+// ---------------------------------------------------------------- import jobs
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportJob {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    /// strict or lenient
+    pub mode: String,
+    /// running, done, failed
+    pub status: String,
+    pub rows_total: i64,
+    pub rows_ok: i64,
+    pub rows_failed: i64,
+    pub rows_warned: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    /// The last data row (1-based, header excluded) whose batch is committed.
+    pub checkpoint_row: i64,
+    pub unit_id: Option<UnitId>,
+    pub created_by_name: String,
+    pub message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportError {
+    /// The row number as a spreadsheet shows it (the header is row 1).
+    pub row_no: i64,
+    pub column: String,
+    pub code: String,
+    pub message: String,
+    /// error (row rejected) or warning (row kept)
+    pub severity: String,
+}
+
+/// What one committed batch adds to its job.
+#[derive(Debug, Clone, Default)]
+pub struct ImportBatch {
+    pub rows: Vec<NewEntity>,
+    pub errors: Vec<ImportError>,
+    pub checkpoint_row: i64,
+    pub rows_seen: i64,
+    pub rows_failed: i64,
+    pub rows_warned: i64,
+}
+
+#[async_trait::async_trait]
+pub trait ImportStore {
+    async fn create_import_job(
+        &self,
+        ctx: &AuditCtx,
+        kind: &str,
+        file_name: &str,
+        file_sha256: &str,
+        mode: &str,
+    ) -> StoreResult<ImportJob>;
+    /// A job for the same file that was interrupted, to resume.
+    async fn resumable_import_job(&self, kind: &str, file_sha256: &str) -> StoreResult<ImportJob>;
+    /// Jobs are scoped by the unit of the person who started them.
+    async fn get_import_job(&self, scope: &ScopeFilter, id: i64) -> StoreResult<ImportJob>;
+    /// Commits one batch: the entities, their errors and the job's checkpoint in
+    /// one transaction, so a crash never leaves half a batch.
+    async fn commit_import_batch(
+        &self,
+        ctx: &AuditCtx,
+        job_id: i64,
+        batch: &ImportBatch,
+    ) -> StoreResult<UpsertCounts>;
+    async fn finish_import_job(
+        &self,
+        id: i64,
+        status: &str,
+        message: Option<&str>,
+    ) -> StoreResult<ImportJob>;
+    async fn import_errors(&self, job_id: i64) -> StoreResult<Vec<ImportError>>;
+}
