@@ -567,6 +567,17 @@ impl App {
         opts: &ImportOptions,
         progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> AppResult<ImportJob> {
+        let job = self.prepare_import(ctx, path, opts).await?;
+        self.run_import(ctx, job, path, opts, progress).await
+    }
+
+    /// Finds the interrupted job for this file, or starts a new one.
+    pub async fn prepare_import(
+        &self,
+        ctx: &AuditCtx,
+        path: &Path,
+        opts: &ImportOptions,
+    ) -> AppResult<ImportJob> {
         let p: PathBuf = path.to_path_buf();
         let sha = tokio::task::spawn_blocking(move || sha256_file(&p))
             .await
@@ -574,7 +585,6 @@ impl App {
             .map_err(|e| {
                 AppError::field("file", "import_unreadable", format!("文件无法读取：{e}"))
             })?;
-        let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let mode = match opts.mode {
             CheckMode::Strict => "strict",
             CheckMode::Lenient => "lenient",
@@ -584,15 +594,26 @@ impl App {
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default()
         });
-        let job = match self.store.resumable_import_job(KIND_ENTITIES, &sha).await {
-            Ok(j) if j.mode == mode => j,
-            Ok(_) | Err(StoreError::NotFound) => {
-                self.store
-                    .create_import_job(ctx, KIND_ENTITIES, &file_name, &sha, mode)
-                    .await?
-            }
-            Err(e) => return Err(e.into()),
-        };
+        match self.store.resumable_import_job(KIND_ENTITIES, &sha).await {
+            Ok(j) if j.mode == mode => Ok(j),
+            Ok(_) | Err(StoreError::NotFound) => Ok(self
+                .store
+                .create_import_job(ctx, KIND_ENTITIES, &file_name, &sha, mode)
+                .await?),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads `path` from the job's checkpoint to the end, committing batch by batch.
+    pub async fn run_import(
+        &self,
+        ctx: &AuditCtx,
+        job: ImportJob,
+        path: &Path,
+        opts: &ImportOptions,
+        progress: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> AppResult<ImportJob> {
+        let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(2);
         let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut reader = Reader {
@@ -693,6 +714,19 @@ impl App {
         )
         .map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(format!("\u{feff}{body}"))
+    }
+}
+
+impl App {
+    /// A job as its starter (or anyone whose scope covers the starter's unit) sees it.
+    pub async fn import_job(&self, p: &crate::Principal, id: i64) -> AppResult<ImportJob> {
+        let scope = self.authorize(p, "registry:entity:import").await?;
+        Ok(self.store.get_import_job(&scope, id).await?)
+    }
+
+    pub async fn import_report_for(&self, p: &crate::Principal, id: i64) -> AppResult<String> {
+        let job = self.import_job(p, id).await?;
+        self.import_report_csv(job.id).await
     }
 }
 

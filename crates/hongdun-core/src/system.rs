@@ -146,10 +146,20 @@ fn section_permissions() -> Vec<&'static str> {
         "system:user:list",
         "system:dict:list",
         "system:setting:list",
+        "registry:entity:list",
+        "registry:entity:create",
+        "registry:entity:update",
+        "registry:entity:import",
+        "registry:entity:export",
     ]
 }
 fn inspector_permissions() -> Vec<&'static str> {
-    vec!["system:unit:list", "system:dict:list"]
+    vec![
+        "system:unit:list",
+        "system:dict:list",
+        "registry:entity:list",
+        "registry:entity:update",
+    ]
 }
 fn auditor_permissions() -> Vec<&'static str> {
     let mut v = read_permissions();

@@ -30,8 +30,13 @@ pub struct HttpConfig {
     pub cookie_secure: bool,
     /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
     pub trust_forwarded_for: bool,
-    /// Largest request body accepted.
+    /// Largest request body accepted (uploads; JSON bodies stay limited to 2 MiB).
     pub body_limit_bytes: usize,
+    /// Requests per minute per client address on public pages; 0 turns the limit off.
+    pub public_rate_per_minute: u32,
+    /// The address the public reaches this server at, for QR codes
+    /// (default: from the request's Host header).
+    pub public_url: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -39,7 +44,9 @@ impl Default for HttpConfig {
         Self {
             cookie_secure: false,
             trust_forwarded_for: false,
-            body_limit_bytes: 8 * 1024 * 1024,
+            body_limit_bytes: 1024 * 1024 * 1024,
+            public_rate_per_minute: 120,
+            public_url: None,
         }
     }
 }
@@ -74,7 +81,9 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::system::list_audit, routes::system::verify_audit, routes::system::list_login_log,
         routes::system::list_divisions, routes::system::list_years, routes::system::put_year,
         routes::registry::search, routes::registry::detail, routes::registry::create, routes::registry::update,
-        routes::registry::put_licence, routes::registry::public_search, routes::registry::public_merchant,
+        routes::registry::put_licence, routes::registry::export_csv,
+        routes::imports::upload_entities, routes::imports::get_job, routes::imports::job_errors,
+        routes::public::public_search, routes::public::public_merchant,
     ),
     tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
          (name = "system", description = "系统管理"),
@@ -113,6 +122,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::calendar::router())
         .merge(routes::system::router())
         .merge(routes::registry::router())
+        .merge(routes::imports::router())
+        .merge(routes::public::router(&state))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)

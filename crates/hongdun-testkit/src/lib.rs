@@ -9,6 +9,7 @@
 pub mod api;
 pub mod conformance;
 pub mod http;
+pub mod registry;
 
 use hongdun_app::bootstrap::BootstrapOptions;
 use hongdun_app::demo::DemoLogin;

@@ -14,6 +14,10 @@ pub struct Config {
     pub session_hours: i64,
     pub lockout_threshold: i64,
     pub lockout_minutes: i64,
+    /// Requests per minute per client address on public pages (0 = no limit).
+    pub public_rate_per_minute: u32,
+    /// The address the public reaches the server at (for QR codes).
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -27,6 +31,8 @@ impl Default for Config {
             session_hours: 12,
             lockout_threshold: 5,
             lockout_minutes: 15,
+            public_rate_per_minute: 120,
+            public_url: None,
         }
     }
 }
@@ -42,6 +48,8 @@ impl std::fmt::Debug for Config {
             .field("session_hours", &self.session_hours)
             .field("lockout_threshold", &self.lockout_threshold)
             .field("lockout_minutes", &self.lockout_minutes)
+            .field("public_rate_per_minute", &self.public_rate_per_minute)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -55,6 +63,8 @@ struct FileConfig {
     log: Option<String>,
     cookie_secure: Option<bool>,
     trust_forwarded_for: Option<bool>,
+    public_rate_per_minute: Option<i64>,
+    public_url: Option<String>,
     auth: Option<FileAuth>,
 }
 
@@ -173,6 +183,11 @@ impl Config {
             c.log = f.log.unwrap_or(c.log);
             c.cookie_secure = f.cookie_secure.unwrap_or(c.cookie_secure);
             c.trust_forwarded_for = f.trust_forwarded_for.unwrap_or(c.trust_forwarded_for);
+            if let Some(v) = f.public_rate_per_minute {
+                c.public_rate_per_minute =
+                    check_range("public_rate_per_minute", v, 0..=1_000_000_000)? as u32;
+            }
+            c.public_url = f.public_url.or(c.public_url);
             if let Some(v) = auth.session_hours {
                 c.session_hours = check_range("auth.session_hours", v, 1..=720)?;
             }
@@ -197,6 +212,13 @@ impl Config {
         }
         if let Some(v) = env("HONGDUN_TRUST_FORWARDED_FOR") {
             c.trust_forwarded_for = parse_bool("HONGDUN_TRUST_FORWARDED_FOR", &v)?;
+        }
+        if let Some(v) = env("HONGDUN_PUBLIC_RATE_PER_MINUTE") {
+            c.public_rate_per_minute =
+                parse_int("HONGDUN_PUBLIC_RATE_PER_MINUTE", &v, 0..=1_000_000_000)? as u32;
+        }
+        if let Some(v) = env("HONGDUN_PUBLIC_URL") {
+            c.public_url = Some(v);
         }
         if let Some(v) = env("HONGDUN_SESSION_HOURS") {
             c.session_hours = parse_int("HONGDUN_SESSION_HOURS", &v, 1..=720)?;

@@ -65,6 +65,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Loads the register from a file (CSV or XLSX); re-running an interrupted
+    /// import resumes it.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Working-day computations on the stored holiday schedules.
     Calendar {
         #[command(subcommand)]
@@ -93,6 +99,26 @@ enum UserCommand {
         name: String,
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Entities (经营主体): CSV in UTF-8 or GBK, or XLSX, with Chinese or English headers.
+    Entities {
+        file: PathBuf,
+        /// Reject rows whose credit code fails its check character (the default).
+        #[arg(long, conflicts_with = "lenient")]
+        strict: bool,
+        /// Keep such rows, flagged as warnings in the report.
+        #[arg(long)]
+        lenient: bool,
+        /// Rows per committed batch.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Where to write the error report (default: FILE.errors.csv).
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
 }
 
@@ -178,6 +204,8 @@ async fn serve(app: Arc<App>, cfg: &Config, bind: &str) -> anyhow::Result<()> {
         http: Arc::new(hongdun_http::HttpConfig {
             cookie_secure: cfg.cookie_secure,
             trust_forwarded_for: cfg.trust_forwarded_for,
+            public_rate_per_minute: cfg.public_rate_per_minute,
+            public_url: cfg.public_url.clone(),
             ..Default::default()
         }),
         metrics: Default::default(),
@@ -236,6 +264,75 @@ async fn backup(app: &App, cfg: &Config, out: &std::path::Path) -> anyhow::Resul
     .await
     .map_err(app_err)?;
     println!("backup written to {shown}");
+    Ok(())
+}
+
+async fn import_entities(
+    app: &App,
+    file: &std::path::Path,
+    lenient: bool,
+    batch: usize,
+    report: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use hongdun_app::import::ImportOptions;
+    use hongdun_app::registry::CheckMode;
+    let total = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {msg} ({elapsed}, 剩余 {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let opts = ImportOptions {
+        mode: if lenient {
+            CheckMode::Lenient
+        } else {
+            CheckMode::Strict
+        },
+        batch_rows: batch,
+        file_name: None,
+    };
+    let started = std::time::Instant::now();
+    let progress = |p: &hongdun_app::import::Progress| {
+        bar.set_position(p.bytes);
+        bar.set_message(format!("{} 行", p.rows));
+    };
+    let job = app
+        .import_entities(&AuditCtx::system("cli"), file, &opts, &progress)
+        .await
+        .map_err(app_err)?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "导入任务 #{}（{}）：{} 行，成功 {}（新增 {}，更新 {}），失败 {}，警告 {}；{:.1} 秒",
+        job.id,
+        job.status,
+        job.rows_total,
+        job.rows_ok,
+        job.inserted,
+        job.updated,
+        job.rows_failed,
+        job.rows_warned,
+        secs
+    );
+    if let Some(m) = &job.message {
+        println!("  {m}");
+    }
+    if job.rows_failed + job.rows_warned > 0 || job.status == "failed" {
+        let path = report.unwrap_or_else(|| {
+            let mut p = file.as_os_str().to_owned();
+            p.push(".errors.csv");
+            PathBuf::from(p)
+        });
+        std::fs::write(&path, app.import_report_csv(job.id).await.map_err(app_err)?)?;
+        println!("  错误报告：{}", path.display());
+    }
+    if job.status == "failed" {
+        std::process::exit(3);
+    }
     Ok(())
 }
 
@@ -368,6 +465,19 @@ async fn main() -> anyhow::Result<()> {
         Command::Backup { out } => {
             let app = open_app(&cfg).await?;
             backup(&app, &cfg, &out).await?;
+        }
+        Command::Import {
+            command:
+                ImportCommand::Entities {
+                    file,
+                    strict: _,
+                    lenient,
+                    batch,
+                    report,
+                },
+        } => {
+            let app = open_app(&cfg).await?;
+            import_entities(&app, &file, lenient, batch, report).await?;
         }
         Command::Calendar {
             command: CalendarCommand::AddWorkingDays { from, days },

@@ -6,9 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::Router;
-use hongdun_app::registry::{
-    EntityDetail, EntitySearch, EntitySummary, LicenceInput, PublicMerchant, RawEntity,
-};
+use hongdun_app::registry::{EntityDetail, EntitySearch, EntitySummary, LicenceInput, RawEntity};
 use hongdun_core::ids::UnitId;
 use hongdun_store::{Entity, Licence, Page};
 
@@ -17,8 +15,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/entities", get(search).post(create))
         .route("/api/v1/entities/{uscc}", get(detail).put(update))
         .route("/api/v1/entities/{uscc}/licences", put(put_licence))
-        .route("/api/public/v1/merchants", get(public_search))
-        .route("/api/public/v1/merchants/{uscc}", get(public_merchant))
+        .route("/api/v1/entities/export.csv", get(export_csv))
 }
 
 fn search_of(q: &Params) -> ApiResult<EntitySearch> {
@@ -99,25 +96,26 @@ pub async fn put_licence(
     Ok(Json(s.app.put_licence(&p, &uscc, &l).await?))
 }
 
-#[utoipa::path(get, path = "/api/public/v1/merchants", tag = "public",
-    params(("q" = String, Query, description = "商户名称，至少两个字")),
-    responses((status = 200, description = "up to 20 merchants, nothing personal"), (status = 422, body = ErrorBody)))]
-pub async fn public_search(
+#[utoipa::path(get, path = "/api/v1/entities/export.csv", tag = "registry",
+    params(("q" = Option<String>, Query), ("division" = Option<String>, Query), ("kind" = Option<String>, Query),
+           ("status" = Option<String>, Query), ("tag" = Option<String>, Query)),
+    responses((status = 200, description = "CSV (UTF-8 with BOM) of every match in the caller's scope", content_type = "text/csv")))]
+pub async fn export_csv(
     State(s): State<AppState>,
+    Auth(p): Auth,
     q: Params,
-) -> ApiResult<Json<crate::routes::system::Items<PublicMerchant>>> {
-    let text = Params::required(q.text("q"), "q")?;
-    Ok(Json(crate::routes::system::Items {
-        items: s.app.public_search(text).await?,
-    }))
-}
-
-#[utoipa::path(get, path = "/api/public/v1/merchants/{uscc}", tag = "public",
-    responses((status = 200, description = "name, kind, address, status and licences with validity"),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn public_merchant(
-    State(s): State<AppState>,
-    Path(uscc): Path<String>,
-) -> ApiResult<Json<PublicMerchant>> {
-    Ok(Json(s.app.public_merchant(&uscc).await?))
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let body = s.app.export_entities_csv(&p, &search_of(&q)?).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"entities.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -1,0 +1,191 @@
+//! What the public sees without signing in: the merchant lookup API, the
+//! mobile licence page `/m/{uscc}` and its QR code for the shop window. Rate
+//! limited per client address; nothing personal is ever in an answer.
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Params};
+use crate::routes::system::Items;
+use crate::AppState;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use governor::{DefaultKeyedRateLimiter, Quota};
+use hongdun_app::registry::PublicMerchant;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let limiter = NonZeroU32::new(state.http.public_rate_per_minute).map(|n| {
+        Arc::new(DefaultKeyedRateLimiter::<IpAddr>::keyed(Quota::per_minute(
+            n,
+        )))
+    });
+    Router::new()
+        .route("/api/public/v1/merchants", get(public_search))
+        .route("/api/public/v1/merchants/{uscc}", get(public_merchant))
+        .route("/m/{uscc}", get(merchant_page))
+        .route("/m/{uscc}/qr.svg", get(merchant_qr))
+        .layer(axum::middleware::from_fn_with_state(limiter, rate_limit))
+}
+
+async fn rate_limit(
+    State(limiter): State<Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(limiter) = limiter {
+        let ip = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        if limiter.check_key(&ip).is_err() {
+            let e = ApiError::bad_request("rate_limited", "请求过于频繁，请稍后再试", None);
+            let mut resp = e.into_response();
+            *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+            return resp;
+        }
+    }
+    next.run(req).await
+}
+
+#[utoipa::path(get, path = "/api/public/v1/merchants", tag = "public",
+    params(("q" = String, Query, description = "商户名称，至少两个字")),
+    responses((status = 200, description = "up to 20 merchants, nothing personal"), (status = 422, body = ErrorBody)))]
+pub async fn public_search(
+    State(s): State<AppState>,
+    q: Params,
+) -> ApiResult<Json<Items<PublicMerchant>>> {
+    let text = Params::required(q.text("q"), "q")?;
+    Ok(Json(Items {
+        items: s.app.public_search(text).await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/public/v1/merchants/{uscc}", tag = "public",
+    responses((status = 200, description = "name, kind, address, status and licences with validity"),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn public_merchant(
+    State(s): State<AppState>,
+    Path(uscc): Path<String>,
+) -> ApiResult<Json<PublicMerchant>> {
+    Ok(Json(s.app.public_merchant(&uscc).await?))
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body{{margin:0;font:16px/1.6 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f5f7;color:#1f2329}}
+header{{background:#c8102e;color:#fff;padding:14px 16px;font-weight:600}}
+main{{padding:12px}} .card{{background:#fff;border-radius:10px;padding:14px 16px;margin-bottom:12px}}
+h1{{font-size:20px;margin:0 0 6px}} .muted{{color:#646a73;font-size:14px}}
+.tag{{display:inline-block;border-radius:4px;padding:0 6px;font-size:13px;margin-left:6px}}
+.valid{{background:#e8f7ee;color:#1a7f37}} .expiring{{background:#fff4e5;color:#b35c00}}
+.expired,.inactive{{background:#fdecec;color:#c8102e}} dl{{margin:0}} dt{{color:#646a73;font-size:13px;margin-top:8px}} dd{{margin:0}}
+</style></head><body><header>红盾 · 商户证照查询</header><main>{body}</main></body></html>"#
+    )
+}
+
+fn validity_label(v: &str) -> &'static str {
+    match v {
+        "valid" => "有效",
+        "expiring" => "即将到期",
+        "expired" => "已过期",
+        _ => "已失效",
+    }
+}
+
+/// The licence page behind the QR code in the shop window.
+pub async fn merchant_page(State(s): State<AppState>, Path(uscc): Path<String>) -> Response {
+    let m = match s.app.public_merchant(&uscc).await {
+        Ok(m) => m,
+        Err(e) => {
+            let status = ApiError::from(e).status();
+            let body = page(
+                "未找到商户",
+                r#"<div class="card"><h1>未找到该商户</h1><p class="muted">请核对统一社会信用代码，或拨打 12315 咨询、举报。</p></div>"#,
+            );
+            return (status, Html(body)).into_response();
+        }
+    };
+    let mut licences = String::new();
+    for l in &m.licences {
+        licences.push_str(&format!(
+            r#"<div class="card"><div><b>{}</b><span class="tag {}">{}</span></div><dl><dt>编号</dt><dd>{}</dd><dt>发证机关</dt><dd>{}</dd><dt>有效期</dt><dd>{} 至 {}</dd></dl></div>"#,
+            esc(l.kind_label),
+            l.validity,
+            validity_label(l.validity),
+            esc(&l.number),
+            esc(l.issuer.as_deref().unwrap_or("—")),
+            l.issued_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            l.expires_on.map(|d| d.to_string()).unwrap_or_else(|| "长期".into()),
+        ));
+    }
+    if licences.is_empty() {
+        licences = r#"<div class="card muted">暂无登记的许可证</div>"#.into();
+    }
+    let body = format!(
+        r#"<div class="card"><h1>{}</h1><div class="muted">{} · {}</div><dl><dt>统一社会信用代码</dt><dd>{}</dd><dt>经营场所</dt><dd>{}</dd><dt>法定代表人/经营者</dt><dd>{}</dd></dl></div>{}<p class="muted">信息来自市场监管部门登记系统。发现问题请拨打 12315。</p>"#,
+        esc(&m.name),
+        esc(m.kind_label),
+        esc(m.status_label),
+        esc(m.uscc.as_deref().unwrap_or("")),
+        esc(m.address.as_deref().unwrap_or("—")),
+        esc(m.legal_rep.as_deref().unwrap_or("—")),
+        licences
+    );
+    Html(page(&format!("{} - 证照信息", esc(&m.name)), &body)).into_response()
+}
+
+/// A printable QR code (SVG) that opens `/m/{uscc}`.
+pub async fn merchant_qr(
+    State(s): State<AppState>,
+    Path(uscc): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    // Only codes of merchants that exist get a QR code.
+    let m = s.app.public_merchant(&uscc).await?;
+    let code = m.uscc.unwrap_or_default();
+    let base = match &s.http.public_url {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    let url = format!("{base}/m/{code}");
+    let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError(hongdun_app::AppError::Internal(e.to_string())))?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(320, 320)
+        .quiet_zone(true)
+        .build();
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}

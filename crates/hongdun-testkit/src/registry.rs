@@ -1,0 +1,568 @@
+//! Registry cases on both backends: upsert and history, Chinese search,
+//! scope, import (encodings, bad rows, idempotence), public answers.
+use crate::http::TestApp;
+use crate::World;
+use hongdun_app::import::ImportOptions;
+use hongdun_app::registry::{CheckMode, EntitySearch, RawEntity};
+use hongdun_core::registry::{org_check_char, Uscc};
+use hongdun_store::*;
+use serde_json::json;
+
+/// A valid credit code: market regulation (9), `kind` (1 enterprise, 2
+/// individual), registered in `county`, with serial `n`.
+pub fn uscc(kind: char, county: &str, n: u32) -> String {
+    let org8 = format!("MA{n:06}");
+    let org = format!("{org8}{}", org_check_char(org8.as_bytes()).unwrap());
+    Uscc::with_check(&format!("9{kind}{county}{org}"))
+        .unwrap()
+        .to_string()
+}
+
+/// Test merchants: (kind, county, n, name, township).
+pub const MERCHANTS: &[(char, &str, u32, &str, &str)] = &[
+    ('2', "331023", 1, "天台县赤城街道阿强面馆", "331023001"),
+    ('2', "331023", 2, "天台县赤城街道老王面馆", "331023001"),
+    ('2', "331023", 3, "天台县始丰街道面包新语店", "331023002"),
+    ('1', "331023", 4, "天台华为手机专卖有限公司", "331023002"),
+    ('2', "330482", 5, "平湖市当湖街道阿强面馆", "330482001"),
+];
+
+pub fn raw(i: usize) -> RawEntity {
+    let (kind, county, n, name, town) = MERCHANTS[i];
+    RawEntity {
+        uscc: Some(uscc(kind, county, n)),
+        name: Some(name.into()),
+        legal_rep: Some("张三丰".into()),
+        id_number: Some("11010519491231002X".into()),
+        phone: Some("13812345678".into()),
+        address: Some(format!("{name}经营场所")),
+        township_code: Some(town.into()),
+        industry: Some(if name.contains("面馆") {
+            "H6210".into()
+        } else {
+            "F5273".into()
+        }),
+        established: Some("2019-05-06".into()),
+        tags: Some("网络餐饮".into()),
+        ..Default::default()
+    }
+}
+
+async fn seed(w: &World) {
+    let admin = w.app.store().credentials("a_admin").await.unwrap();
+    let _ = admin;
+    let j = hongdun_app::registry::Jurisdictions::load(w.store.as_ref())
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let rows: Vec<NewEntity> = (0..MERCHANTS.len())
+        .map(|i| {
+            hongdun_app::registry::check_entity(&raw(i), CheckMode::Strict, &j, today)
+                .unwrap()
+                .0
+        })
+        .collect();
+    let ctx = AuditCtx::system("test");
+    let c = w.store.upsert_entities(&ctx, &rows).await.unwrap();
+    assert_eq!(c.inserted, 5);
+}
+
+fn names(p: &Page<Entity>) -> Vec<&str> {
+    p.items.iter().map(|e| e.name.as_str()).collect()
+}
+
+pub async fn upsert_history_and_idempotence(w: &World) {
+    seed(w).await;
+    let j = hongdun_app::registry::Jurisdictions::load(w.store.as_ref())
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let ctx = AuditCtx::system("test");
+    let rows: Vec<NewEntity> = (0..MERCHANTS.len())
+        .map(|i| {
+            hongdun_app::registry::check_entity(&raw(i), CheckMode::Strict, &j, today)
+                .unwrap()
+                .0
+        })
+        .collect();
+    let (head, _) = w.store.audit_head().await.unwrap();
+    let again = w.store.upsert_entities(&ctx, &rows).await.unwrap();
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 5));
+    assert_eq!(
+        w.store.audit_head().await.unwrap().0,
+        head,
+        "an unchanged batch writes nothing"
+    );
+    let mut changed = rows[0].clone();
+    changed.address = Some("天台县赤城街道新地址".into());
+    changed.phone = Some("13900000000".into());
+    let c = w
+        .store
+        .upsert_entities(&ctx, &[changed.clone()])
+        .await
+        .unwrap();
+    assert_eq!(c.updated, 1);
+    let e = w
+        .store
+        .entity_by_uscc(&ScopeFilter::All, changed.uscc.as_deref().unwrap())
+        .await
+        .unwrap();
+    let history = w
+        .store
+        .entity_history(&ScopeFilter::All, e.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        history.iter().map(|h| h.kind.as_str()).collect::<Vec<_>>(),
+        vec!["create", "update"]
+    );
+    let diff: serde_json::Value = serde_json::from_str(&history[1].changes).unwrap();
+    assert_eq!(diff["address"][1], "天台县赤城街道新地址");
+    assert_eq!(
+        diff["phone"],
+        json!(["[已脱敏]", "[已脱敏]"]),
+        "personal fields never enter the history in clear"
+    );
+    assert!(w.app.verify_audit().await.unwrap().ok);
+}
+
+pub async fn chinese_search(w: &World) {
+    seed(w).await;
+    let all = ScopeFilter::All;
+    let search = |q: &str| EntitySearch {
+        q: Some(q.into()),
+        ..Default::default()
+    };
+    let run = |s: EntitySearch| async move {
+        let q = hongdun_app::registry::query_of(&s).unwrap();
+        w.store.search_entities(&all_scope(), &q).await.unwrap()
+    };
+    let _ = all;
+    let p = run(search("面馆")).await;
+    assert_eq!(p.total, 3, "{:?}", names(&p));
+    assert_eq!(
+        names(&p),
+        vec![
+            "天台县赤城街道老王面馆",
+            "天台县赤城街道阿强面馆",
+            "平湖市当湖街道阿强面馆"
+        ]
+    );
+    assert_eq!(run(search("阿强面馆")).await.total, 2);
+    assert_eq!(
+        run(search("赤城阿强")).await.total,
+        0,
+        "the pieces must be contiguous"
+    );
+    assert_eq!(
+        names(&run(search("华为")).await),
+        vec!["天台华为手机专卖有限公司"]
+    );
+    assert_eq!(run(search("aqmg")).await.total, 2, "pinyin initials");
+    assert_eq!(run(search("面包")).await.total, 1);
+    let code = uscc('1', "331023", 4);
+    assert_eq!(
+        names(&run(search(&code[..10])).await),
+        vec!["天台华为手机专卖有限公司"]
+    );
+    let filtered = EntitySearch {
+        q: Some("面馆".into()),
+        division: Some("330482".into()),
+        ..Default::default()
+    };
+    assert_eq!(run(filtered).await.total, 1);
+    let by_kind = EntitySearch {
+        kind: Some("企业".into()),
+        ..Default::default()
+    };
+    assert_eq!(run(by_kind).await.total, 1);
+    let by_tag = EntitySearch {
+        tag: Some("网络餐饮".into()),
+        ..Default::default()
+    };
+    assert_eq!(run(by_tag).await.total, 5);
+    let by_industry = EntitySearch {
+        industry: Some("H62".into()),
+        ..Default::default()
+    };
+    assert_eq!(run(by_industry).await.total, 3);
+    let by_address = EntitySearch {
+        address: Some("始丰".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(&run(by_address).await),
+        vec!["天台县始丰街道面包新语店"]
+    );
+    assert_eq!(run(search("%")).await.total, 0);
+    assert_eq!(
+        run(search("\"面馆\" OR 1=1")).await.total,
+        0,
+        "search text is never query syntax"
+    );
+}
+
+fn all_scope() -> ScopeFilter {
+    ScopeFilter::All
+}
+
+pub async fn entities_are_routed_and_scoped(w: &World) {
+    seed(w).await;
+    let chicheng = w.store.find_unit_by_code("331023-amr-o001").await.unwrap();
+    let e = w
+        .store
+        .entity_by_uscc(&ScopeFilter::All, &uscc('2', "331023", 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        e.unit_id,
+        Some(chicheng.id),
+        "routed to the office of its township"
+    );
+    let office = ScopeFilter::Limited {
+        units: vec![chicheng.id],
+        user: None,
+    };
+    let q = EntityQuery::default();
+    let mine = w.store.search_entities(&office, &q).await.unwrap();
+    assert_eq!(mine.total, 2);
+    let other = uscc('2', "330482", 5);
+    assert!(matches!(
+        w.store.entity_by_uscc(&office, &other).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// The CSV of the "bad file": bad checksums, missing values, duplicate
+/// codes and junk dates among good rows.
+pub fn bad_file() -> String {
+    let good1 = uscc('2', "331023", 11);
+    let good2 = uscc('1', "331023", 12);
+    let serial = uscc('2', "331023", 13);
+    [
+        "统一社会信用代码,企业名称,法定代表人,住所,乡镇街道代码,成立日期,登记状态".to_owned(),
+        format!("{good1},天台县赤城街道小李快餐店,李四,赤城街道1号,331023001,2018-03-01,存续"),
+        "91350100M000100Y44,坏校验码有限公司,王五,,,2020-01-01,存续".to_owned(),
+        format!("{good2},天台县某某机械股份有限公司,赵六,始丰街道,331023002,2001/12/31,在业"),
+        format!("{good1},重复的行,李四,,,,"),
+        ",没有代码的行,,,,,".to_owned(),
+        format!(
+            "{},日期坏了的店,,,331023001,2020-13-45,",
+            uscc('2', "331023", 14)
+        ),
+        format!("{serial},Excel序列日期店,,,331023001,43832,存续"),
+        format!(
+            "{},１２３全角店,,,３３１０２３００１,２０１５－０６－０１,存续",
+            uscc('2', "331023", 15).replace('9', "９")
+        ),
+        format!("{},状态不对的店,,,,,营业中", uscc('2', "331023", 16)),
+    ]
+    .join("\n")
+}
+
+pub async fn import_bad_rows_and_encodings(w: &World) {
+    let dir = crate::TempDir::new();
+    let ctx = AuditCtx::system("test");
+    let opts = ImportOptions::default();
+    let text = bad_file();
+    let utf8 = write(&dir.0, "bad.csv", text.as_bytes());
+    let job = w
+        .app
+        .import_entities(&ctx, &utf8, &opts, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            job.status.as_str(),
+            job.rows_total,
+            job.rows_ok,
+            job.rows_failed
+        ),
+        ("done", 9, 4, 5)
+    );
+    let errors = w.store.import_errors(job.id).await.unwrap();
+    let got: Vec<(i64, &str, &str)> = errors
+        .iter()
+        .map(|e| (e.row_no, e.column.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (3, "统一社会信用代码", "uscc_checksum"),
+            (5, "统一社会信用代码", "duplicate_in_file"),
+            (6, "统一社会信用代码", "required"),
+            (7, "成立日期", "date_invalid"),
+            (10, "登记状态", "status_invalid"),
+        ]
+    );
+    let serial = w
+        .store
+        .entity_by_uscc(&ScopeFilter::All, &uscc('2', "331023", 13))
+        .await
+        .unwrap();
+    assert_eq!(serial.established.unwrap().to_string(), "2020-01-02");
+    let full = w
+        .store
+        .entity_by_uscc(&ScopeFilter::All, &uscc('2', "331023", 15))
+        .await
+        .unwrap();
+    assert_eq!(
+        (full.name.as_str(), full.township_code.as_deref()),
+        ("123全角店", Some("331023001"))
+    );
+    let report = w.app.import_report_csv(job.id).await.unwrap();
+    assert!(
+        report.starts_with("\u{feff}行号,列,错误代码,说明,级别\n3,统一社会信用代码,uscc_checksum,"),
+        "{report}"
+    );
+
+    // The same content in GBK and with a BOM: nothing changes, the same errors.
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    let gbk = write(&dir.0, "bad-gbk.csv", &gbk);
+    let job2 = w
+        .app
+        .import_entities(&ctx, &gbk, &opts, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (job2.rows_ok, job2.inserted, job2.updated, job2.rows_failed),
+        (4, 0, 0, 5)
+    );
+    let bom = write(&dir.0, "bad-bom.csv", format!("\u{feff}{text}").as_bytes());
+    let job3 = w
+        .app
+        .import_entities(&ctx, &bom, &opts, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!((job3.rows_ok, job3.inserted, job3.updated), (4, 0, 0));
+    assert_eq!(w.store.import_errors(job3.id).await.unwrap().len(), 5);
+
+    // Lenient keeps the historic code, flagged.
+    let lenient = ImportOptions {
+        mode: CheckMode::Lenient,
+        ..Default::default()
+    };
+    let job4 = w
+        .app
+        .import_entities(&ctx, &utf8, &lenient, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!((job4.rows_ok, job4.rows_warned, job4.inserted), (5, 1, 1));
+    let kept = w
+        .store
+        .entity_by_uscc(&ScopeFilter::All, "91350100M000100Y44")
+        .await
+        .unwrap();
+    assert_eq!(kept.warning.as_deref(), Some("uscc_checksum"));
+
+    // Missing columns fail the whole job with a clear reason.
+    let nocols = write(&dir.0, "nocols.csv", "地址,电话\n天台,123\n".as_bytes());
+    let job5 = w
+        .app
+        .import_entities(&ctx, &nocols, &opts, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(job5.status, "failed");
+    assert!(job5.message.unwrap().contains("缺少"));
+}
+
+pub async fn public_answers_hold_nothing_personal(w: &World) {
+    seed(w).await;
+    let app = TestApp::spawn(w).await;
+    let code = uscc('2', "331023", 1);
+    let staff = app.login("a_food").await;
+    staff
+        .put(
+            &format!("/api/v1/entities/{code}/licences"),
+            &json!({"kind": "food_business", "number": "JY23310230012345", "issuer": "天台县市场监督管理局",
+                    "issued_on": "2021-06-01", "expires_on": "2026-05-31"}),
+        )
+        .await
+        .ok();
+    let anon = app.anonymous();
+    let m = anon
+        .get(&format!("/api/public/v1/merchants/{code}"))
+        .await
+        .ok();
+    let mut keys: Vec<&String> = m.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "address",
+            "kind",
+            "kind_label",
+            "legal_rep",
+            "licences",
+            "name",
+            "status",
+            "status_label",
+            "uscc"
+        ]
+    );
+    assert_eq!(m["legal_rep"], "张**");
+    assert_eq!(m["licences"][0]["validity"], "expired");
+    let list = anon.get("/api/public/v1/merchants?q=面馆").await;
+    let page = anon.get(&format!("/m/{code}")).await;
+    assert!(
+        page.text.contains("阿强面馆")
+            && page.text.contains("JY23310230012345")
+            && page.text.contains("已过期")
+    );
+    for body in [m.to_string(), list.text.clone(), page.text.clone()] {
+        for secret in [
+            "13812345678",
+            "11010519491231002X",
+            "张三丰",
+            "id_number",
+            "phone",
+        ] {
+            assert!(!body.contains(secret), "{secret} leaked: {body}");
+        }
+    }
+    let qr = anon.get(&format!("/m/{code}/qr.svg")).await;
+    assert_eq!(qr.status, 200);
+    assert!(qr.text.starts_with("<?xml") && qr.text.contains("<svg"));
+    assert_eq!(
+        anon.get("/api/public/v1/merchants/91350100M000100Y44")
+            .await
+            .code(),
+        "uscc_checksum"
+    );
+    assert_eq!(
+        anon.get(&format!(
+            "/api/public/v1/merchants/{}",
+            uscc('2', "331023", 99)
+        ))
+        .await
+        .status,
+        404
+    );
+    assert_eq!(anon.get("/m/91350100M000100Y43").await.status, 404);
+    let short = anon.get("/api/public/v1/merchants?q=面").await;
+    assert_eq!(
+        (short.status, short.json["fields"][0]["code"].as_str()),
+        (422, Some("query_too_short"))
+    );
+}
+
+pub async fn staff_api_scope_and_export(w: &World) {
+    seed(w).await;
+    let app = TestApp::spawn(w).await;
+    let ins = app.login("a_inspector1").await;
+    let list = ins.get("/api/v1/entities?q=面馆").await.ok();
+    assert_eq!(list["total"], 2, "{list}");
+    assert_eq!(
+        list["items"][0]["phone"], "138****5678",
+        "lists mask personal data"
+    );
+    assert_eq!(list["items"][0]["id_number"], "110***********002X");
+    let other = uscc('2', "330482", 5);
+    assert_eq!(
+        ins.get(&format!("/api/v1/entities/{other}")).await.status,
+        404
+    );
+    let mine = uscc('2', "331023", 1);
+    let detail = ins.get(&format!("/api/v1/entities/{mine}")).await.ok();
+    assert_eq!(
+        detail["entity"]["phone"], "13812345678",
+        "the handler sees the full record"
+    );
+    let admin = app.login("a_admin").await;
+    let reads = admin
+        .get("/api/v1/system/audit?action=registry.entity.read_personal")
+        .await
+        .ok();
+    assert_eq!(reads["total"], 1, "reading personal data is logged");
+    assert_eq!(reads["items"][0]["actor_name"], "a_inspector1");
+    // Export: scope-limited, masked, audited.
+    assert_eq!(ins.get("/api/v1/entities/export.csv").await.status, 403);
+    let food = app.login("a_food").await;
+    let csv = food.get("/api/v1/entities/export.csv").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(
+        csv.text.lines().count(),
+        1 + 4,
+        "four entities in 天台, none of 平湖"
+    );
+    assert!(!csv.text.contains("13812345678") && csv.text.contains("138****5678"));
+    // Create through the API: field errors where they belong; outside jurisdiction refused.
+    let bad = food
+        .post(
+            "/api/v1/entities",
+            &json!({"uscc": "91350100M000100Y44", "name": ""}),
+        )
+        .await;
+    let fields: Vec<(&str, &str)> = bad.json["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![("uscc", "uscc_checksum"), ("name", "required")]
+    );
+    let outside = food
+        .post("/api/v1/entities", &json!({"uscc": uscc('2', "330482", 50), "name": "平湖某店", "township_code": "330482001"}))
+        .await;
+    assert_eq!(outside.json["fields"][0]["code"], "outside_jurisdiction");
+    let created = food
+        .post("/api/v1/entities", &json!({"uscc": uscc('2', "331023", 51), "name": "天台新开面馆", "township_code": "331023001"}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let dup = food
+        .post(
+            "/api/v1/entities",
+            &json!({"uscc": uscc('2', "331023", 51), "name": "x", "township_code": "331023001"}),
+        )
+        .await;
+    assert_eq!(dup.status, 409);
+}
+
+pub async fn upload_and_progress(w: &World) {
+    let app = TestApp::spawn(w).await;
+    let food = app.login("a_food").await;
+    let resp = food
+        .http
+        .post(app.url("/api/v1/imports/entities?file_name=bad.csv"))
+        .header("x-csrf-token", food.csrf.clone().unwrap())
+        .body(bad_file())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let job: serde_json::Value = resp.json().await.unwrap();
+    let id = job["id"].as_i64().unwrap();
+    let mut status = String::new();
+    for _ in 0..100 {
+        let j = food.get(&format!("/api/v1/imports/{id}")).await.ok();
+        status = j["status"].as_str().unwrap().to_owned();
+        if status != "running" {
+            assert_eq!(
+                (j["rows_ok"].as_i64(), j["rows_failed"].as_i64()),
+                (Some(4), Some(5))
+            );
+            assert_eq!(j["file_name"], "bad.csv");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "done");
+    let report = food.get(&format!("/api/v1/imports/{id}/errors.csv")).await;
+    assert!(report.text.contains("duplicate_in_file"));
+    let ins = app.login("a_inspector1").await;
+    assert_eq!(ins.get(&format!("/api/v1/imports/{id}")).await.status, 403);
+    let b = app.login("b_food").await;
+    assert_eq!(
+        b.get(&format!("/api/v1/imports/{id}")).await.status,
+        404,
+        "another county's job"
+    );
+}

@@ -1,0 +1,10 @@
+//! The register on SQLite and on PostgreSQL.
+hongdun_testkit::on_both_backends!(registry =>
+    upsert_history_and_idempotence,
+    chinese_search,
+    entities_are_routed_and_scoped,
+    import_bad_rows_and_encodings,
+    public_answers_hold_nothing_personal,
+    staff_api_scope_and_export,
+    upload_and_progress,
+);
