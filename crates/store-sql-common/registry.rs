@@ -156,6 +156,7 @@ fn push_entity_values(
     qb: &mut QueryBuilder<'_, Db>,
     rows: &[&NewEntity],
     at: chrono::DateTime<chrono::Utc>,
+    by: &str,
 ) {
     qb.push_values(rows, |mut b, e| {
         b.push_bind(e.uscc.clone())
@@ -179,6 +180,7 @@ fn push_entity_values(
             .push_bind(e.tags.join(" "))
             .push_bind(e.warning.clone())
             .push_bind(e.search.clone())
+            .push_bind(by.to_owned())
             .push_bind(at)
             .push_bind(at);
     });
@@ -243,23 +245,27 @@ async fn upsert_in_tx(
             }
         }
     }
-    // 23 columns: 400 rows keep a statement under both databases' bind limits.
+    // 24 columns: 400 rows keep a statement under both databases' bind limits.
+    // A creation is recorded on the row itself (created_at, created_by) and in
+    // the audit row of its batch, not as an event row: imports stay lean.
+    let mut new_ids = Vec::with_capacity(inserts.len());
     for chunk in inserts.chunks(400) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO entity (uscc, reg_no, name, kind, legal_rep, id_number, phone, address, county_code, \
              township_code, unit_id, grid, industry, status, established, capital, employees, business_scope, \
-             tags, warning, search, created_at, updated_at) ",
+             tags, warning, search, created_by, created_at, updated_at) ",
         );
-        push_entity_values(&mut qb, chunk, at);
+        push_entity_values(&mut qb, chunk, at, &ctx.actor_name);
         qb.push(" RETURNING id");
         let ids = qb.build().fetch_all(&mut *tx).await.map_err(map_err)?;
         for r in &ids {
             let id: i64 = get(r, "id")?;
             counts.inserted += 1;
-            changed_ids.push(id);
-            events.push((id, "create", "{}".to_owned()));
+            new_ids.push(id);
         }
     }
+    crate::index_new_entities(&mut *tx, &new_ids).await?;
+    changed_ids.extend(new_ids);
     for chunk in events.chunks(1000) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO entity_event (entity_id, at, actor_name, kind, changes) ",
@@ -338,7 +344,7 @@ impl EntityStore for Backend {
             qb.push(" WHERE TRUE");
             push_scope(qb, scope, "unit_id", None);
             if !q.terms.is_empty() {
-                push_search_terms(qb, &q.terms);
+                push_search_terms(qb, &q.terms, q.candidate_limit);
             }
             if let Some(n) = &q.name_like {
                 qb.push(" AND (name LIKE ")
@@ -388,17 +394,24 @@ impl EntityStore for Backend {
                 qb.push(" AND unit_id = ").push_bind(u.0);
             }
         };
-        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM entity");
-        filters(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let total: Option<i64> = if q.skip_count {
+            None
+        } else {
+            let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM entity");
+            filters(&mut count);
+            Some(
+                count
+                    .build_query_scalar()
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err)?,
+            )
+        };
         let mut qb = QueryBuilder::<Db>::new(format!("SELECT {ENTITY_COLS} FROM entity"));
         filters(&mut qb);
         qb.push(match q.sort {
             EntitySort::Name => " ORDER BY name, id",
+            EntitySort::Id => " ORDER BY id",
             EntitySort::EstablishedDesc => " ORDER BY established DESC, id",
             EntitySort::UpdatedDesc => " ORDER BY updated_at DESC, id",
         });
@@ -407,9 +420,10 @@ impl EntityStore for Backend {
             .push(" OFFSET ")
             .push_bind(q.paging.offset());
         let rows = qb.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        let items: Vec<Entity> = rows.iter().map(entity_from).collect::<StoreResult<_>>()?;
         Ok(Page {
-            items: rows.iter().map(entity_from).collect::<StoreResult<_>>()?,
-            total,
+            total: total.unwrap_or(items.len() as i64),
+            items,
             page: q.paging.page,
             per_page: q.paging.per_page,
         })
@@ -417,6 +431,19 @@ impl EntityStore for Backend {
 
     async fn entity_history(&self, scope: &ScopeFilter, id: i64) -> StoreResult<Vec<EntityEvent>> {
         self.get_entity(scope, id).await?;
+        let created = sqlx::query("SELECT created_at, created_by FROM entity WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let mut history = vec![EntityEvent {
+            id: 0,
+            entity_id: id,
+            at: get(&created, "created_at")?,
+            actor_name: get(&created, "created_by")?,
+            kind: "create".into(),
+            changes: "{}".into(),
+        }];
         let rows = sqlx::query(
             "SELECT id, entity_id, at, actor_name, kind, changes FROM entity_event WHERE entity_id = $1 ORDER BY id",
         )
@@ -424,18 +451,36 @@ impl EntityStore for Backend {
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(EntityEvent {
-                    id: get(r, "id")?,
-                    entity_id: get(r, "entity_id")?,
-                    at: get(r, "at")?,
-                    actor_name: get(r, "actor_name")?,
-                    kind: get(r, "kind")?,
-                    changes: get(r, "changes")?,
-                })
-            })
-            .collect()
+        for r in &rows {
+            history.push(EntityEvent {
+                id: get(r, "id")?,
+                entity_id: get(r, "entity_id")?,
+                at: get(r, "at")?,
+                actor_name: get(r, "actor_name")?,
+                kind: get(r, "kind")?,
+                changes: get(r, "changes")?,
+            });
+        }
+        Ok(history)
+    }
+
+    async fn licences_of_many(&self, entity_ids: &[i64]) -> StoreResult<Vec<Licence>> {
+        let mut out = Vec::new();
+        for chunk in entity_ids.chunks(500) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT id, entity_id, kind, number, issuer, issued_on, expires_on, status FROM licence \
+                 WHERE entity_id IN (",
+            );
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            qb.push(") ORDER BY entity_id, kind, number");
+            for r in qb.build().fetch_all(&self.pool).await.map_err(map_err)? {
+                out.push(licence_from(&r)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn licences_of(&self, entity_id: i64) -> StoreResult<Vec<Licence>> {

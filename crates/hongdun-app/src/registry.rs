@@ -533,6 +533,33 @@ pub struct PublicLicence {
     pub validity: &'static str,
 }
 
+/// What the public may see of an entity and its licences.
+fn public_view_of(e: Entity, licences: Vec<Licence>, today: NaiveDate) -> PublicMerchant {
+    let licences = licences
+        .into_iter()
+        .map(|l| PublicLicence {
+            kind: l.kind,
+            kind_label: l.kind.label_zh(),
+            validity: validity(&l, today),
+            number: l.number,
+            issuer: l.issuer,
+            issued_on: l.issued_on,
+            expires_on: l.expires_on,
+        })
+        .collect();
+    PublicMerchant {
+        uscc: e.uscc,
+        name: e.name,
+        kind: e.kind,
+        kind_label: e.kind.label_zh(),
+        address: e.address,
+        status: e.status,
+        status_label: e.status.label_zh(),
+        legal_rep: e.legal_rep.as_deref().map(mask_name),
+        licences,
+    }
+}
+
 /// Parsed search parameters.
 #[derive(Debug, Clone, Default)]
 pub struct EntitySearch {
@@ -831,45 +858,31 @@ impl App {
             paging: Paging::new(1, 20),
             ..Default::default()
         };
+        let mut query = query_of(&search)?;
+        // The public sees the first matches, uncounted, from a bounded set of index hits.
+        query.skip_count = true;
+        query.sort = EntitySort::Id;
+        query.candidate_limit = Some(2_000);
         let page = self
             .store
-            .search_entities(&ScopeFilter::All, &query_of(&search)?)
+            .search_entities(&ScopeFilter::All, &query)
             .await?;
-        let mut out = Vec::with_capacity(page.items.len());
-        for e in page.items {
-            out.push(self.public_view(e).await?);
-        }
-        Ok(out)
+        let ids: Vec<i64> = page.items.iter().map(|e| e.id).collect();
+        let mut licences = self.store.licences_of_many(&ids).await?;
+        let today = Utc::now().date_naive();
+        Ok(page
+            .items
+            .into_iter()
+            .map(|e| {
+                let mine: Vec<Licence> = licences.extract_if(.., |l| l.entity_id == e.id).collect();
+                public_view_of(e, mine, today)
+            })
+            .collect())
     }
 
     async fn public_view(&self, e: Entity) -> AppResult<PublicMerchant> {
-        let today = Utc::now().date_naive();
-        let licences = self
-            .store
-            .licences_of(e.id)
-            .await?
-            .into_iter()
-            .map(|l| PublicLicence {
-                kind: l.kind,
-                kind_label: l.kind.label_zh(),
-                validity: validity(&l, today),
-                number: l.number,
-                issuer: l.issuer,
-                issued_on: l.issued_on,
-                expires_on: l.expires_on,
-            })
-            .collect();
-        Ok(PublicMerchant {
-            uscc: e.uscc,
-            name: e.name,
-            kind: e.kind,
-            kind_label: e.kind.label_zh(),
-            address: e.address,
-            status: e.status,
-            status_label: e.status.label_zh(),
-            legal_rep: e.legal_rep.as_deref().map(mask_name),
-            licences,
-        })
+        let licences = self.store.licences_of(e.id).await?;
+        Ok(public_view_of(e, licences, Utc::now().date_naive()))
     }
 }
 

@@ -24,6 +24,7 @@ CREATE TABLE entity (
     tags           TEXT NOT NULL DEFAULT '',
     warning        TEXT,
     search         TEXT NOT NULL DEFAULT '',
+    created_by     TEXT NOT NULL DEFAULT '',
     -- The same terms as an array with a GIN index: exact term containment,
     -- independent of the server's text-search parser and locale.
     search_terms   TEXT[] GENERATED ALWAYS AS (string_to_array(search, ' ')) STORED,
@@ -32,7 +33,6 @@ CREATE TABLE entity (
     CHECK (uscc IS NOT NULL OR reg_no IS NOT NULL)
 );
 CREATE INDEX entity_unit_name ON entity (unit_id, name);
-CREATE INDEX entity_name ON entity (name);
 CREATE INDEX entity_township ON entity (township_code);
 CREATE INDEX entity_search ON entity USING GIN (search_terms);
 

@@ -70,10 +70,33 @@ impl PgStore {
 
 /// Narrows a query to entities whose search terms include every one of `terms`
 /// (array containment on the GIN-indexed `search_terms`).
-pub(crate) fn push_search_terms(qb: &mut sqlx::QueryBuilder<'_, Db>, terms: &[String]) {
-    qb.push(" AND search_terms @> ")
-        .push_bind(terms.to_vec())
-        .push("::text[]");
+pub(crate) fn push_search_terms(
+    qb: &mut sqlx::QueryBuilder<'_, Db>,
+    terms: &[String],
+    limit: Option<i64>,
+) {
+    match limit {
+        None => {
+            qb.push(" AND search_terms @> ")
+                .push_bind(terms.to_vec())
+                .push("::text[]");
+        }
+        Some(n) => {
+            qb.push(" AND id IN (SELECT id FROM entity WHERE search_terms @> ")
+                .push_bind(terms.to_vec())
+                .push("::text[] ORDER BY id LIMIT ")
+                .push_bind(n)
+                .push(")");
+        }
+    }
+}
+
+/// New entities need no indexing step: `search_terms` is a generated column.
+pub(crate) async fn index_new_entities(
+    _conn: &mut sqlx::PgConnection,
+    _ids: &[i64],
+) -> StoreResult<()> {
+    Ok(())
 }
 
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {

@@ -24,22 +24,20 @@ CREATE TABLE entity (
     tags           TEXT NOT NULL DEFAULT '',
     warning        TEXT,
     search         TEXT NOT NULL DEFAULT '',
+    created_by     TEXT NOT NULL DEFAULT '',
     created_at     TEXT NOT NULL,
     updated_at     TEXT NOT NULL,
     CHECK (uscc IS NOT NULL OR reg_no IS NOT NULL)
 );
 CREATE INDEX entity_unit_name ON entity (unit_id, name);
-CREATE INDEX entity_name ON entity (name);
 CREATE INDEX entity_township ON entity (township_code);
 
 -- Search terms (CJK bigrams, words, #pinyin-initial bigrams) in an external-content
--- FTS5 index kept in step by triggers.
+-- FTS5 index. Inserts are indexed a batch at a time by the store (one set-based
+-- statement instead of a trigger per row); updates and deletes by triggers.
 CREATE VIRTUAL TABLE entity_fts USING fts5 (
     search, content = 'entity', content_rowid = 'id', tokenize = "unicode61 tokenchars '#'"
 );
-CREATE TRIGGER entity_fts_insert AFTER INSERT ON entity BEGIN
-    INSERT INTO entity_fts (rowid, search) VALUES (new.id, new.search);
-END;
 CREATE TRIGGER entity_fts_delete AFTER DELETE ON entity BEGIN
     INSERT INTO entity_fts (entity_fts, rowid, search) VALUES ('delete', old.id, old.search);
 END;

@@ -125,12 +125,20 @@ pub struct EntityQuery {
     pub unit_id: Option<UnitId>,
     pub sort: EntitySort,
     pub paging: Paging,
+    /// Skip counting the matches (`total` is then the page's length): for
+    /// public lookups, where only the first page matters.
+    pub skip_count: bool,
+    /// Consider only the first N index hits: bounds the work of very common
+    /// terms for public lookups; staff searches leave it unset.
+    pub candidate_limit: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EntitySort {
     #[default]
     Name,
+    /// Registration order; what the index returns first, so the cheapest.
+    Id,
     EstablishedDesc,
     UpdatedDesc,
 }
@@ -162,6 +170,8 @@ pub trait EntityStore {
     ) -> StoreResult<Page<Entity>>;
     async fn entity_history(&self, scope: &ScopeFilter, id: i64) -> StoreResult<Vec<EntityEvent>>;
     async fn licences_of(&self, entity_id: i64) -> StoreResult<Vec<Licence>>;
+    /// The licences of several entities in one query (lists and public search).
+    async fn licences_of_many(&self, entity_ids: &[i64]) -> StoreResult<Vec<Licence>>;
     async fn put_licence(
         &self,
         ctx: &AuditCtx,

@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Generates synthetic data files (deterministic: same seed, same bytes).
+    Gen {
+        #[command(subcommand)]
+        command: GenCommand,
+    },
     /// Working-day computations on the stored holiday schedules.
     Calendar {
         #[command(subcommand)]
@@ -119,6 +124,28 @@ enum ImportCommand {
         /// Where to write the error report (default: FILE.errors.csv).
         #[arg(long)]
         report: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// Businesses of one county as an import-ready CSV.
+    Entities {
+        /// County division code (6 digits); default 天台县.
+        #[arg(long, default_value = "331023")]
+        division: String,
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Share of rows made bad on purpose, as real exports have them (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        dirty: f64,
+        /// utf8 or gbk.
+        #[arg(long, default_value = "utf8")]
+        encoding: String,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -463,8 +490,58 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Backup { out } => {
+            // Fail before touching the database when the tool is missing.
+            if !cfg.db.starts_with("sqlite:")
+                && std::process::Command::new("pg_dump")
+                    .arg("--version")
+                    .output()
+                    .is_err()
+            {
+                bail!(
+                    "pg_dump not found: install the PostgreSQL client tools (Debian: apt-get install postgresql-client) \
+                     or back up with your database's own tools"
+                );
+            }
             let app = open_app(&cfg).await?;
             backup(&app, &cfg, &out).await?;
+        }
+        Command::Gen {
+            command:
+                GenCommand::Entities {
+                    division,
+                    rows,
+                    seed,
+                    dirty,
+                    encoding,
+                    out,
+                },
+        } => {
+            use hongdun_app::gen::entities::{write_csv, GenOptions};
+            if !(0.0..=1.0).contains(&dirty) {
+                bail!("--dirty must be between 0 and 1");
+            }
+            let gbk = match encoding.as_str() {
+                "utf8" | "utf-8" => false,
+                "gbk" | "GBK" | "gb18030" => true,
+                other => bail!("--encoding must be utf8 or gbk, not {other}"),
+            };
+            let opts = GenOptions {
+                county: division,
+                rows,
+                seed,
+                dirty,
+                gbk,
+            };
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let started = std::time::Instant::now();
+            let (n, bad) = write_csv(&opts, file).map_err(|e| anyhow::anyhow!(e))?;
+            println!(
+                "{n} rows ({bad} dirty) written to {} in {:.1} s",
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
         }
         Command::Import {
             command:
