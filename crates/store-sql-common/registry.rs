@@ -596,6 +596,14 @@ fn job_from(r: &DbRow) -> StoreResult<ImportJob> {
 
 #[async_trait::async_trait]
 impl ImportStore for Backend {
+    async fn begin_bulk_load(&self) -> StoreResult<bool> {
+        self.bulk_begin().await
+    }
+
+    async fn ensure_entity_indexes(&self) -> StoreResult<()> {
+        self.bulk_end().await
+    }
+
     async fn create_import_job(
         &self,
         ctx: &AuditCtx,

@@ -94,6 +94,8 @@ pub fn bundled_divisions(prefixes: Option<&[String]>) -> AppResult<Vec<Division>
 impl App {
     pub async fn bootstrap(&self, opts: &BootstrapOptions) -> AppResult<()> {
         self.store.migrate().await?;
+        // Heals the indexes of a bulk import that was interrupted and never resumed.
+        self.store.ensure_entity_indexes().await?;
         let ctx = AuditCtx::system("bootstrap");
         self.ensure_builtin_roles(&ctx).await?;
         if self.store.division_count().await? == 0 {

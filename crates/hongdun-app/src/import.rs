@@ -614,6 +614,9 @@ impl App {
         progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> AppResult<ImportJob> {
         let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        // A first load into an empty register builds its secondary indexes once,
+        // at the end, instead of row by row.
+        self.store.begin_bulk_load().await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(2);
         let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut reader = Reader {
@@ -668,6 +671,7 @@ impl App {
         worker
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        self.store.ensure_entity_indexes().await?;
         if failure.is_empty() {
             Ok(self.store.finish_import_job(job.id, "done", None).await?)
         } else {

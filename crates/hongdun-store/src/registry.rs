@@ -235,6 +235,13 @@ pub struct ImportBatch {
 
 #[async_trait::async_trait]
 pub trait ImportStore {
+    /// Prepares a first load into an empty register: drops the secondary
+    /// entity indexes so rows append fast. Returns false (and changes nothing)
+    /// when the register already holds entities.
+    async fn begin_bulk_load(&self) -> StoreResult<bool>;
+    /// Creates any missing secondary entity index (after a bulk load, or to heal
+    /// one that was interrupted); cheap when they all exist.
+    async fn ensure_entity_indexes(&self) -> StoreResult<()>;
     async fn create_import_job(
         &self,
         ctx: &AuditCtx,
