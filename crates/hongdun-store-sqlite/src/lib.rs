@@ -63,8 +63,9 @@ impl SqliteStore {
             // A 64 MiB page cache per connection and 256 MiB of memory-mapped reads keep
             // index maintenance of large imports off the disk.
             .pragma("cache_size", "-65536")
-            .pragma("mmap_size", "268435456")
-            .pragma("temp_store", "memory");
+            // Temporary b-trees (index builds after a bulk load) stay on disk:
+            // sorting ten million keys in memory would break the memory bound.
+            .pragma("mmap_size", "268435456");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts)

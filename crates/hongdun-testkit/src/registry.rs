@@ -566,3 +566,32 @@ pub async fn upload_and_progress(w: &World) {
         "another county's job"
     );
 }
+
+pub async fn import_xlsx(w: &World) {
+    let ctx = AuditCtx::system("test");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/entities.xlsx");
+    let job = w
+        .app
+        .import_entities(&ctx, &path, &ImportOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (job.status.as_str(), job.rows_ok, job.rows_failed),
+        ("done", 2, 1)
+    );
+    let e = w
+        .store
+        .entity_by_uscc(&ScopeFilter::All, "92331023MAXL00014F")
+        .await
+        .unwrap();
+    assert_eq!(e.established.unwrap().to_string(), "2018-07-09");
+    assert_eq!(
+        (e.capital, e.employees, e.township_code.as_deref()),
+        (Some(105_000), Some(3), Some("331023001"))
+    );
+    let errors = w.store.import_errors(job.id).await.unwrap();
+    assert_eq!(
+        (errors[0].row_no, errors[0].code.as_str()),
+        (4, "uscc_checksum")
+    );
+}

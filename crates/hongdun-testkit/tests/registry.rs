@@ -7,4 +7,5 @@ hongdun_testkit::on_both_backends!(registry =>
     public_answers_hold_nothing_personal,
     staff_api_scope_and_export,
     upload_and_progress,
+    import_xlsx,
 );

@@ -355,3 +355,51 @@ fn killed_import_resumes_to_the_same_state() {
     let totals = "SELECT rows_total || ' ' || rows_ok || ' ' || rows_failed || ' ' || status FROM import_job";
     assert_eq!(query_rows(&whole, totals), query_rows(&cut, totals));
 }
+
+/// `serve` answers on the port it prints and stops cleanly on SIGTERM.
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    use std::io::{BufRead, Read as _, Write as _};
+    let dir = tmp();
+    let db = format!("sqlite://{}", dir.0.join("s.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hongdun"))
+        .args(["--db", &db, "serve", "--bind", "127.0.0.1:0"])
+        .env("HONGDUN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200") && resp.ends_with("ok"),
+        "{resp}"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status after SIGTERM: {status}");
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 15,
+            "serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
