@@ -5,10 +5,21 @@ mod system;
 
 pub(crate) use audit::append_audit;
 
-use crate::{Db, StoreError, StoreResult};
+use crate::{map_err, Db, StoreError, StoreResult};
 use chrono::{DateTime, SubsecRound, Utc};
 use hongdun_store::ScopeFilter;
 use sqlx::QueryBuilder;
+
+pub(crate) type DbRow = <Db as sqlx::Database>::Row;
+pub(crate) type Conn = <Db as sqlx::Database>::Connection;
+
+/// One column of a row, with driver errors mapped.
+pub(crate) fn get<'r, T>(r: &'r DbRow, col: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
+{
+    sqlx::Row::try_get(r, col).map_err(map_err)
+}
 
 /// Timestamps are kept to the microsecond, which both databases store exactly,
 /// so a value read back equals the value written (the audit hash relies on it).

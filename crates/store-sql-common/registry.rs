@@ -1,22 +1,12 @@
 //! Entities, licences, history and import jobs.
-use super::{append_audit, enum_col, like_escape, now, push_scope};
+use super::{append_audit, enum_col, get, like_escape, now, push_scope, Conn, DbRow};
 use crate::{map_err, push_search_terms, Backend, Db};
 use hongdun_core::ids::UnitId;
 use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
 use hongdun_store::*;
 use serde_json::{json, Value};
-use sqlx::{QueryBuilder, Row};
+use sqlx::QueryBuilder;
 use std::collections::HashMap;
-
-type DbRow = <Db as sqlx::Database>::Row;
-type Conn = <Db as sqlx::Database>::Connection;
-
-fn get<'r, T>(r: &'r DbRow, col: &str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
-{
-    r.try_get(col).map_err(map_err)
-}
 
 const ENTITY_COLS: &str = "id, uscc, reg_no, name, kind, legal_rep, id_number, phone, address, county_code, \
     township_code, unit_id, grid, industry, status, established, capital, employees, business_scope, tags, \
@@ -464,6 +454,116 @@ impl EntityStore for Backend {
         Ok(history)
     }
 
+    async fn licence_watch(
+        &self,
+        scope: &ScopeFilter,
+        watch: &LicenceWatch,
+        paging: Paging,
+    ) -> StoreResult<Page<LicenceAlert>> {
+        let missing = matches!(watch, LicenceWatch::Missing { .. });
+        let from = |qb: &mut QueryBuilder<'_, Db>| {
+            if missing {
+                qb.push(" FROM entity e WHERE e.status = 'active'");
+            } else {
+                qb.push(
+                    " FROM licence l JOIN entity e ON e.id = l.entity_id WHERE l.status = 'valid'",
+                );
+            }
+            push_scope(qb, scope, "e.unit_id", None);
+            match watch {
+                LicenceWatch::Expiring { today, until } => {
+                    qb.push(" AND l.expires_on >= ").push_bind(*today);
+                    qb.push(" AND l.expires_on <= ").push_bind(*until);
+                }
+                LicenceWatch::ExpiredTrading { today } => {
+                    qb.push(" AND l.expires_on < ").push_bind(*today);
+                    qb.push(" AND e.status = 'active'");
+                }
+                LicenceWatch::Missing {
+                    kind,
+                    industry_prefixes,
+                } => {
+                    qb.push(" AND (FALSE");
+                    for p in industry_prefixes {
+                        qb.push(" OR e.industry LIKE ")
+                            .push_bind(format!("{}%", like_escape(p)))
+                            .push(" ESCAPE '\\'");
+                    }
+                    qb.push(") AND NOT EXISTS (SELECT 1 FROM licence x WHERE x.entity_id = e.id AND x.status = 'valid' AND x.kind = ");
+                    qb.push_bind(kind.as_str()).push(")");
+                }
+            }
+        };
+        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*)");
+        from(&mut count);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let cols = if missing {
+            "SELECT e.id AS entity_id, e.uscc, e.name, e.unit_id, e.township_code, e.industry, NULL AS kind, \
+             NULL AS number, NULL AS expires_on"
+        } else {
+            "SELECT e.id AS entity_id, e.uscc, e.name, e.unit_id, e.township_code, e.industry, l.kind, l.number, \
+             l.expires_on"
+        };
+        let mut qb = QueryBuilder::<Db>::new(cols);
+        from(&mut qb);
+        qb.push(if missing {
+            " ORDER BY e.name, e.id"
+        } else {
+            " ORDER BY l.expires_on, e.id"
+        });
+        qb.push(" LIMIT ")
+            .push_bind(paging.per_page)
+            .push(" OFFSET ")
+            .push_bind(paging.offset());
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        let fixed_kind = match watch {
+            LicenceWatch::Missing { kind, .. } => Some(*kind),
+            _ => None,
+        };
+        let items = rows
+            .iter()
+            .map(|r| {
+                let kind = match fixed_kind {
+                    Some(k) => k,
+                    None => enum_col(
+                        &get::<String>(r, "kind")?,
+                        LicenceKind::parse,
+                        "licence.kind",
+                    )?,
+                };
+                Ok(LicenceAlert {
+                    entity_id: get(r, "entity_id")?,
+                    uscc: get(r, "uscc")?,
+                    name: get(r, "name")?,
+                    unit_id: get::<Option<i64>>(r, "unit_id")?.map(UnitId),
+                    township_code: get(r, "township_code")?,
+                    industry: get(r, "industry")?,
+                    licence_kind: kind,
+                    number: if fixed_kind.is_some() {
+                        None
+                    } else {
+                        get(r, "number")?
+                    },
+                    expires_on: if fixed_kind.is_some() {
+                        None
+                    } else {
+                        get(r, "expires_on")?
+                    },
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            total,
+            page: paging.page,
+            per_page: paging.per_page,
+        })
+    }
+
     async fn licences_of_many(&self, entity_ids: &[i64]) -> StoreResult<Vec<Licence>> {
         let mut out = Vec::new();
         for chunk in entity_ids.chunks(500) {
@@ -597,11 +697,34 @@ fn job_from(r: &DbRow) -> StoreResult<ImportJob> {
 #[async_trait::async_trait]
 impl ImportStore for Backend {
     async fn begin_bulk_load(&self) -> StoreResult<bool> {
-        self.bulk_begin().await
+        let mut tx = self.begin_write().await?;
+        crate::lock_entities_for_bulk(&mut tx).await?;
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM entity LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if any.is_some() {
+            return Ok(false);
+        }
+        for (name, _) in crate::ENTITY_INDEXES {
+            sqlx::query(&format!("DROP INDEX IF EXISTS {name}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn ensure_entity_indexes(&self) -> StoreResult<()> {
-        self.bulk_end().await
+        let mut tx = self.begin_write().await?;
+        for (_, create) in crate::ENTITY_INDEXES {
+            sqlx::query(create)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await
     }
 
     async fn create_import_job(

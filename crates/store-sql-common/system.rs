@@ -1,6 +1,8 @@
 //! The `system` tables: divisions, units, users, roles, sessions, API tokens,
 //! the sign-in log, dictionaries, settings and holiday schedules.
-use super::{append_audit, enum_col, join_list, like_escape, now, push_scope, split_list};
+use super::{
+    append_audit, enum_col, get, join_list, like_escape, now, push_scope, split_list, Conn, DbRow,
+};
 use crate::{map_err, Backend, Db};
 use chrono::{DateTime, NaiveDate, Utc};
 use hongdun_core::calendar::ScheduleDay;
@@ -8,17 +10,7 @@ use hongdun_core::division::DivisionLevel;
 use hongdun_core::ids::{RoleId, TokenId, UnitId, UserId};
 use hongdun_core::system::{DataScope, UnitKind, UnitNode};
 use hongdun_store::*;
-use sqlx::{QueryBuilder, Row};
-
-type DbRow = <Db as sqlx::Database>::Row;
-type Conn = <Db as sqlx::Database>::Connection;
-
-fn get<'r, T>(r: &'r DbRow, col: &str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
-{
-    r.try_get(col).map_err(map_err)
-}
+use sqlx::QueryBuilder;
 
 // ---------------------------------------------------------------- divisions
 

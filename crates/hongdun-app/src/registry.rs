@@ -896,6 +896,63 @@ pub struct LicenceInput {
     pub status: Option<String>,
 }
 
+impl App {
+    /// The licence watch lists: `expiring` (within `days`, default 30),
+    /// `expired_trading`, `missing` (with `kind`).
+    pub async fn licence_alerts(
+        &self,
+        p: &Principal,
+        list: &str,
+        days: Option<i64>,
+        kind: Option<&str>,
+        paging: Paging,
+    ) -> AppResult<Page<LicenceAlert>> {
+        let scope = self.authorize(p, "registry:entity:list").await?;
+        let today = Utc::now().date_naive();
+        let watch = match list {
+            "expiring" => {
+                let days = days.unwrap_or(30);
+                if !(1..=3650).contains(&days) {
+                    return Err(AppError::field("days", "out_of_range", "天数应为 1–3650"));
+                }
+                LicenceWatch::Expiring {
+                    today,
+                    until: today + chrono::Duration::days(days),
+                }
+            }
+            "expired_trading" => LicenceWatch::ExpiredTrading { today },
+            "missing" => {
+                let kind = kind.and_then(LicenceKind::parse).ok_or_else(|| {
+                    AppError::field("kind", "licence_kind_invalid", "请指定许可证种类")
+                })?;
+                let industry_prefixes = industries_requiring(kind)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>();
+                if industry_prefixes.is_empty() {
+                    return Err(AppError::field(
+                        "kind",
+                        "licence_kind_not_required",
+                        "没有行业以该许可证为必备",
+                    ));
+                }
+                LicenceWatch::Missing {
+                    kind,
+                    industry_prefixes,
+                }
+            }
+            _ => {
+                return Err(AppError::field(
+                    "list",
+                    "list_invalid",
+                    "清单应为 expiring、expired_trading 或 missing",
+                ))
+            }
+        };
+        Ok(self.store.licence_watch(&scope, &watch, paging).await?)
+    }
+}
+
 /// Columns of an export, in order, with their Chinese headers (the same names
 /// the importer reads, so an export can be imported again).
 const EXPORT_HEADERS: [&str; 17] = [

@@ -354,6 +354,29 @@ impl LicenceKind {
     }
 }
 
+/// Industries (GB/T 4754-2017 code prefixes) whose businesses must hold a
+/// licence of `kind`: the rule behind the "licence required but missing" list.
+pub const REQUIRED_LICENCES: &[(&str, LicenceKind)] = &[
+    ("H62", LicenceKind::FoodBusiness),    // 餐饮业
+    ("F521", LicenceKind::FoodBusiness),   // 综合零售（超市、百货）
+    ("F522", LicenceKind::FoodBusiness),   // 食品、饮料及烟草制品专门零售
+    ("C13", LicenceKind::FoodProduction),  // 农副食品加工业
+    ("C14", LicenceKind::FoodProduction),  // 食品制造业
+    ("C15", LicenceKind::FoodProduction),  // 酒、饮料和精制茶制造业
+    ("F5251", LicenceKind::DrugRetail),    // 西药零售
+    ("F5252", LicenceKind::DrugRetail),    // 中药零售
+    ("F5254", LicenceKind::MedicalDevice), // 医疗用品及器材零售
+];
+
+/// The industry prefixes that require `kind`.
+pub fn industries_requiring(kind: LicenceKind) -> Vec<&'static str> {
+    REQUIRED_LICENCES
+        .iter()
+        .filter(|(_, k)| *k == kind)
+        .map(|(p, _)| *p)
+        .collect()
+}
+
 /// Parses the dates government exports contain: `2020-01-02`, `2020/1/2`,
 /// `2020.01.02`, `20200102`, `2020年1月2日`, with an optional time part, and
 /// Excel serial day numbers (1900 date system).

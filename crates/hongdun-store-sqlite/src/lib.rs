@@ -134,7 +134,7 @@ pub(crate) async fn index_new_entities(
 }
 
 /// The secondary entity indexes a bulk load defers (the same as in migration 0002).
-const ENTITY_INDEXES: &[(&str, &str)] = &[
+pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
     (
         "entity_unit_name",
         "CREATE INDEX IF NOT EXISTS entity_unit_name ON entity (unit_id, name)",
@@ -145,36 +145,9 @@ const ENTITY_INDEXES: &[(&str, &str)] = &[
     ),
 ];
 
-impl SqliteStore {
-    pub(crate) async fn bulk_begin(&self) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM entity LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        if any.is_some() {
-            return Ok(false);
-        }
-        for (name, _) in ENTITY_INDEXES {
-            sqlx::query(&format!("DROP INDEX IF EXISTS {name}"))
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    pub(crate) async fn bulk_end(&self) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        for (_, create) in ENTITY_INDEXES {
-            sqlx::query(create)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-        tx.commit().await
-    }
+/// SQLite: the write transaction already excludes every other writer.
+pub(crate) async fn lock_entities_for_bulk(_conn: &mut sqlx::SqliteConnection) -> StoreResult<()> {
+    Ok(())
 }
 
 /// Driver errors → `StoreError`; unique violations name their column.

@@ -94,6 +94,37 @@ pub struct NewLicence {
     pub status: String,
 }
 
+/// The lists inspectors work from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LicenceWatch {
+    /// Valid licences expiring within the window (today ..= until).
+    Expiring { today: NaiveDate, until: NaiveDate },
+    /// Licences past their expiry whose holder is still in business.
+    ExpiredTrading { today: NaiveDate },
+    /// Businesses in business whose industry (by code prefix) requires a licence of
+    /// `kind` and who hold no valid one.
+    Missing {
+        kind: LicenceKind,
+        industry_prefixes: Vec<String>,
+    },
+}
+
+/// One line of a watch list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LicenceAlert {
+    pub entity_id: i64,
+    pub uscc: Option<String>,
+    pub name: String,
+    pub unit_id: Option<UnitId>,
+    pub township_code: Option<String>,
+    pub industry: Option<String>,
+    pub licence_kind: LicenceKind,
+    /// None on the "missing" list.
+    pub number: Option<String>,
+    pub expires_on: Option<NaiveDate>,
+}
+
 /// One change in an entity's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -170,6 +201,13 @@ pub trait EntityStore {
     ) -> StoreResult<Page<Entity>>;
     async fn entity_history(&self, scope: &ScopeFilter, id: i64) -> StoreResult<Vec<EntityEvent>>;
     async fn licences_of(&self, entity_id: i64) -> StoreResult<Vec<Licence>>;
+    /// A watch list, scoped by the entity's office; soonest expiry first.
+    async fn licence_watch(
+        &self,
+        scope: &ScopeFilter,
+        watch: &LicenceWatch,
+        paging: Paging,
+    ) -> StoreResult<Page<LicenceAlert>>;
     /// The licences of several entities in one query (lists and public search).
     async fn licences_of_many(&self, entity_ids: &[i64]) -> StoreResult<Vec<Licence>>;
     async fn put_licence(

@@ -595,3 +595,64 @@ pub async fn import_xlsx(w: &World) {
         (4, "uscc_checksum")
     );
 }
+
+pub async fn licence_watch_lists(w: &World) {
+    seed(w).await;
+    let app = TestApp::spawn(w).await;
+    let food = app.login("a_food").await;
+    let today = chrono::Utc::now().date_naive();
+    let put = |n: u32, number: &str, expires: chrono::NaiveDate| {
+        let food = food.clone();
+        let number = number.to_owned();
+        async move {
+            food.put(
+                &format!("/api/v1/entities/{}/licences", uscc('2', "331023", n)),
+                &json!({"kind": "food_business", "number": number, "issued_on": "2020-01-01", "expires_on": expires.to_string()}),
+            )
+            .await
+            .ok()
+        }
+    };
+    put(1, "JY23310230000001", today + chrono::Duration::days(10)).await;
+    put(2, "JY23310230000002", today - chrono::Duration::days(5)).await;
+    let expiring = food
+        .get("/api/v1/licences/alerts?list=expiring&days=30")
+        .await
+        .ok();
+    assert_eq!(expiring["total"], 1);
+    assert_eq!(expiring["items"][0]["number"], "JY23310230000001");
+    let expired = food
+        .get("/api/v1/licences/alerts?list=expired_trading")
+        .await
+        .ok();
+    assert_eq!(expired["total"], 1);
+    assert_eq!(expired["items"][0]["name"], "天台县赤城街道老王面馆");
+    // 面馆 are catering (H6210). Both in 天台 hold a licence (one expired: that is the
+    // list above, not this one); a new one without any licence is "missing".
+    food.post(
+        "/api/v1/entities",
+        &json!({"uscc": uscc('2', "331023", 77), "name": "天台县赤城街道新开面馆",
+                "township_code": "331023001", "industry": "H6210"}),
+    )
+    .await
+    .ok();
+    let missing = food
+        .get("/api/v1/licences/alerts?list=missing&kind=food_business")
+        .await
+        .ok();
+    let names: Vec<&str> = missing["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["天台县赤城街道新开面馆"]);
+    let b = app.login("b_food").await;
+    let b_missing = b
+        .get("/api/v1/licences/alerts?list=missing&kind=food_business")
+        .await
+        .ok();
+    assert_eq!(b_missing["total"], 1, "平湖's own 面馆 without a licence");
+    let bad = food.get("/api/v1/licences/alerts?list=nope").await;
+    assert_eq!(bad.json["fields"][0]["code"], "list_invalid");
+}

@@ -8,4 +8,5 @@ hongdun_testkit::on_both_backends!(registry =>
     staff_api_scope_and_export,
     upload_and_progress,
     import_xlsx,
+    licence_watch_lists,
 );

@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/entities/{uscc}", get(detail).put(update))
         .route("/api/v1/entities/{uscc}/licences", put(put_licence))
         .route("/api/v1/entities/export.csv", get(export_csv))
+        .route("/api/v1/licences/alerts", get(licence_alerts))
 }
 
 fn search_of(q: &Params) -> ApiResult<EntitySearch> {
@@ -118,4 +119,24 @@ pub async fn export_csv(
         body,
     )
         .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/licences/alerts", tag = "registry",
+    params(("list" = String, Query, description = "expiring | expired_trading | missing"),
+           ("days" = Option<i64>, Query, description = "window for expiring, default 30"),
+           ("kind" = Option<String>, Query, description = "licence kind for missing, e.g. food_business"),
+           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, description = "a page of alerts in the caller's scope"), (status = 422, body = ErrorBody)))]
+pub async fn licence_alerts(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    q: Params,
+) -> ApiResult<Json<Page<hongdun_store::LicenceAlert>>> {
+    let list = Params::required(q.text("list"), "list")?;
+    let days = q.int("days", 1..=3650)?;
+    Ok(Json(
+        s.app
+            .licence_alerts(&p, list, days, q.text("kind"), q.paging()?)
+            .await?,
+    ))
 }
