@@ -730,8 +730,7 @@ impl App {
         }
         match &code {
             Some(c) => match self.store.entity_by_uscc(&ScopeFilter::All, c).await {
-                Ok(existing) if creating => {
-                    let _ = existing;
+                Ok(_) if creating => {
                     return Err(AppError::Conflict {
                         field: "uscc".into(),
                     });

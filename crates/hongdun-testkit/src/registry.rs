@@ -49,8 +49,6 @@ pub fn raw(i: usize) -> RawEntity {
 }
 
 async fn seed(w: &World) {
-    let admin = w.app.store().credentials("a_admin").await.unwrap();
-    let _ = admin;
     let j = hongdun_app::registry::Jurisdictions::load(w.store.as_ref())
         .await
         .unwrap();
@@ -128,16 +126,17 @@ pub async fn upsert_history_and_idempotence(w: &World) {
 
 pub async fn chinese_search(w: &World) {
     seed(w).await;
-    let all = ScopeFilter::All;
     let search = |q: &str| EntitySearch {
         q: Some(q.into()),
         ..Default::default()
     };
     let run = |s: EntitySearch| async move {
         let q = hongdun_app::registry::query_of(&s).unwrap();
-        w.store.search_entities(&all_scope(), &q).await.unwrap()
+        w.store
+            .search_entities(&ScopeFilter::All, &q)
+            .await
+            .unwrap()
     };
-    let _ = all;
     let p = run(search("面馆")).await;
     assert_eq!(p.total, 3, "{:?}", names(&p));
     assert_eq!(
@@ -200,10 +199,6 @@ pub async fn chinese_search(w: &World) {
         0,
         "search text is never query syntax"
     );
-}
-
-fn all_scope() -> ScopeFilter {
-    ScopeFilter::All
 }
 
 pub async fn entities_are_routed_and_scoped(w: &World) {
