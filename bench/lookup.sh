@@ -18,7 +18,7 @@ DB="$DIR/lookup-$ROWS.db"
 CSV="$DIR/entities-$ROWS.csv"
 [ -f "$CSV" ] || "$BIN" gen entities --rows "$ROWS" --seed 1 --out "$CSV" >/dev/null
 if [ ! -f "$DB" ]; then
-  "$BIN" --db "sqlite://$DB" --log warn demo --no-serve >/dev/null
+  "$BIN" --db "sqlite://$DB" --log warn demo --no-serve --entities 0 >/dev/null
   "$BIN" --db "sqlite://$DB" --log warn import entities "$CSV" >/dev/null
 fi
 # 100k random credit codes, and two-character trade words as name queries.

@@ -47,6 +47,9 @@ enum Command {
         /// Create the demo data and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// How many generated businesses the demo county holds (0: none).
+        #[arg(long, default_value_t = 100_000)]
+        entities: u64,
     },
     /// Applies migrations and loads reference data, then exits.
     Migrate,
@@ -294,6 +297,35 @@ async fn backup(app: &App, cfg: &Config, out: &std::path::Path) -> anyhow::Resul
     Ok(())
 }
 
+/// Fills the demo county with `n` generated businesses (seed 1), resuming or
+/// topping up an earlier run; skipped when the register already holds them.
+async fn demo_entities(app: &App, county: &str, n: u64) -> anyhow::Result<()> {
+    use hongdun_app::gen::entities::{write_csv, GenOptions};
+    let have = app
+        .store()
+        .search_entities(&ScopeFilter::All, &Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .total;
+    if n == 0 || have >= n as i64 {
+        return Ok(());
+    }
+    let path = std::env::temp_dir().join(format!("hongdun-demo-{county}-{n}.csv"));
+    let opts = GenOptions {
+        county: county.to_owned(),
+        rows: n,
+        seed: 1,
+        dirty: 0.0,
+        gbk: false,
+    };
+    let file = std::fs::File::create(&path)?;
+    write_csv(&opts, file).map_err(|e| anyhow::anyhow!(e))?;
+    println!("生成并导入 {n} 个演示经营主体……");
+    import_entities(app, &path, false, 10_000, None).await?;
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}
+
 async fn import_entities(
     app: &App,
     file: &std::path::Path,
@@ -403,15 +435,19 @@ async fn main() -> anyhow::Result<()> {
             serve(app, &cfg, &cfg.bind).await?;
         }
         Command::Demo {
-            division, no_serve, ..
+            division,
+            no_serve,
+            entities,
+            ..
         } => {
             let app = open_app(&cfg).await?;
             let logins = app.create_demo_county(&division).await.map_err(app_err)?;
+            demo_entities(&app, &division, entities).await?;
             let url = format!("http://{}/", cfg.bind);
             println!("\n红盾 Hongdun 演示 — {}", redact_url(&cfg.db));
             if logins.is_empty() {
                 println!(
-                    "演示县已存在；登录账号见首次运行时的输出（默认密码 {}）",
+                    "  演示县已存在。登录：admin、leader、food、auditor、inspector1、inspector2，密码 {}（如未修改）",
                     hongdun_app::demo::DEMO_PASSWORD
                 );
             }

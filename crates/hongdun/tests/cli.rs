@@ -72,7 +72,7 @@ fn users_audit_and_backup() {
     let dir = tmp();
     let path = dir.0.join("h.db");
     let db = format!("sqlite://{}", path.display());
-    let o = hongdun(&db, &["demo", "--no-serve"], None);
+    let o = hongdun(&db, &["demo", "--no-serve", "--entities", "0"], None);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains("inspector1"),
@@ -256,7 +256,7 @@ fn killed_import_resumes_to_the_same_state() {
     for db in [&whole, &cut] {
         let o = hongdun(
             &format!("sqlite://{}", db.display()),
-            &["demo", "--no-serve"],
+            &["demo", "--no-serve", "--entities", "0"],
             None,
         );
         assert!(o.status.success(), "{}", text(&o));
@@ -402,4 +402,30 @@ fn serve_stops_gracefully_on_sigterm() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// The demo county comes with generated businesses, once.
+#[test]
+fn demo_fills_the_register_once() {
+    let dir = tmp();
+    let path = dir.0.join("d.db");
+    let db = format!("sqlite://{}", path.display());
+    let o = hongdun(&db, &["demo", "--no-serve", "--entities", "500"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("成功 500"), "{}", text(&o));
+    let again = hongdun(&db, &["demo", "--no-serve", "--entities", "500"], None);
+    assert!(
+        !text(&again).contains("导入任务"),
+        "nothing imported the second time: {}",
+        text(&again)
+    );
+    assert!(text(&again).contains("admin"), "the logins are shown again");
+    let n = query_rows(
+        &path,
+        "SELECT CAST(COUNT(*) AS TEXT) FROM entity WHERE unit_id IS NOT NULL",
+    );
+    assert_eq!(
+        n[0], "500",
+        "every generated business is routed to an office"
+    );
 }
