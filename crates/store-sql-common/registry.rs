@@ -564,6 +564,45 @@ impl EntityStore for Backend {
         })
     }
 
+    async fn entity_with_licences(&self, uscc: &str) -> StoreResult<(Entity, Vec<Licence>)> {
+        let cols: Vec<String> = ENTITY_COLS
+            .split(',')
+            .map(|c| format!("e.{}", c.trim()))
+            .collect();
+        let rows = sqlx::query(&format!(
+            "SELECT {}, l.id AS l_id, l.kind AS l_kind, l.number AS l_number, l.issuer AS l_issuer, \
+             l.issued_on AS l_issued_on, l.expires_on AS l_expires_on, l.status AS l_status \
+             FROM entity e LEFT JOIN licence l ON l.entity_id = e.id WHERE e.uscc = $1 ORDER BY l.kind, l.number",
+            cols.join(", ")
+        ))
+        .bind(uscc)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let first = rows.first().ok_or(StoreError::NotFound)?;
+        let entity = entity_from(first)?;
+        let mut licences = Vec::new();
+        for r in &rows {
+            if let Some(id) = get::<Option<i64>>(r, "l_id")? {
+                licences.push(Licence {
+                    id,
+                    entity_id: entity.id,
+                    kind: enum_col(
+                        &get::<String>(r, "l_kind")?,
+                        LicenceKind::parse,
+                        "licence.kind",
+                    )?,
+                    number: get(r, "l_number")?,
+                    issuer: get(r, "l_issuer")?,
+                    issued_on: get(r, "l_issued_on")?,
+                    expires_on: get(r, "l_expires_on")?,
+                    status: get(r, "l_status")?,
+                });
+            }
+        }
+        Ok((entity, licences))
+    }
+
     async fn licences_of_many(&self, entity_ids: &[i64]) -> StoreResult<Vec<Licence>> {
         let mut out = Vec::new();
         for chunk in entity_ids.chunks(500) {

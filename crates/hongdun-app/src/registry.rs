@@ -840,11 +840,8 @@ impl App {
     /// The public lookup by credit code: no sign-in, nothing personal.
     pub async fn public_merchant(&self, uscc: &str) -> AppResult<PublicMerchant> {
         let code = Uscc::parse(uscc).map_err(|e| AppError::rule(&e, Some("uscc")))?;
-        let e = self
-            .store
-            .entity_by_uscc(&ScopeFilter::All, code.as_str())
-            .await?;
-        self.public_view(e).await
+        let (e, licences) = self.store.entity_with_licences(code.as_str()).await?;
+        Ok(public_view_of(e, licences, Utc::now().date_naive()))
     }
 
     pub async fn public_search(&self, q: &str) -> AppResult<Vec<PublicMerchant>> {
@@ -877,11 +874,6 @@ impl App {
                 public_view_of(e, mine, today)
             })
             .collect())
-    }
-
-    async fn public_view(&self, e: Entity) -> AppResult<PublicMerchant> {
-        let licences = self.store.licences_of(e.id).await?;
-        Ok(public_view_of(e, licences, Utc::now().date_naive()))
     }
 }
 

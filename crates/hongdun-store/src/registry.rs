@@ -208,6 +208,8 @@ pub trait EntityStore {
         watch: &LicenceWatch,
         paging: Paging,
     ) -> StoreResult<Page<LicenceAlert>>;
+    /// An entity and its licences in one round trip (the public lookup).
+    async fn entity_with_licences(&self, uscc: &str) -> StoreResult<(Entity, Vec<Licence>)>;
     /// The licences of several entities in one query (lists and public search).
     async fn licences_of_many(&self, entity_ids: &[i64]) -> StoreResult<Vec<Licence>>;
     async fn put_licence(
