@@ -565,6 +565,9 @@ impl EntityStore for Backend {
     }
 
     async fn entity_with_licences(&self, uscc: &str) -> StoreResult<(Entity, Vec<Licence>)> {
+        if let Some(answer) = self.fast_entity_with_licences(uscc) {
+            return answer;
+        }
         let cols: Vec<String> = ENTITY_COLS
             .split(',')
             .map(|c| format!("e.{}", c.trim()))
@@ -604,6 +607,9 @@ impl EntityStore for Backend {
     }
 
     async fn licences_of_many(&self, entity_ids: &[i64]) -> StoreResult<Vec<Licence>> {
+        if let Some(answer) = self.fast_licences_of_many(entity_ids) {
+            return answer;
+        }
         let mut out = Vec::new();
         for chunk in entity_ids.chunks(500) {
             let mut qb = QueryBuilder::<Db>::new(

@@ -966,47 +966,159 @@ const EXPORT_HEADERS: [&str; 17] = [
     "标签",
 ];
 
+/// The file formats of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// UTF-8 with a BOM, so Excel opens Chinese text correctly.
+    Csv,
+    /// Office Open XML workbook, one sheet.
+    Xlsx,
+}
+
+impl ExportFormat {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// An Excel sheet holds 1,048,576 rows, the header included.
+pub const XLSX_MAX_ROWS: i64 = 1_048_575;
+
+/// One entity as an export row (ID numbers and phones masked: exports leave the system).
+fn export_row(e: &Entity) -> [String; 17] {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        opt(&e.uscc),
+        opt(&e.reg_no),
+        e.name.clone(),
+        e.kind.label_zh().to_owned(),
+        opt(&e.legal_rep),
+        e.id_number
+            .as_deref()
+            .map(mask_id_number)
+            .unwrap_or_default(),
+        e.phone.as_deref().map(mask_phone).unwrap_or_default(),
+        opt(&e.address),
+        opt(&e.county_code),
+        opt(&e.township_code),
+        opt(&e.grid),
+        opt(&e.industry),
+        e.status.label_zh().to_owned(),
+        e.established.map(|d| d.to_string()).unwrap_or_default(),
+        e.capital
+            .map(|c| format!("{}", c as f64 / 10_000.0))
+            .unwrap_or_default(),
+        e.employees.map(|n| n.to_string()).unwrap_or_default(),
+        e.tags.join("、"),
+    ]
+}
+
+/// Writes rows in one of the export formats.
+enum ExportWriter {
+    Csv(csv::Writer<Vec<u8>>),
+    Xlsx(Box<rust_xlsxwriter::Workbook>, u32),
+}
+
+fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::Internal(format!("xlsx: {e}"))
+}
+
+impl ExportWriter {
+    fn new(format: ExportFormat) -> AppResult<Self> {
+        let mut w = match format {
+            ExportFormat::Csv => {
+                let mut buf = Vec::new();
+                buf.extend_from_slice("\u{feff}".as_bytes());
+                ExportWriter::Csv(csv::Writer::from_writer(buf))
+            }
+            ExportFormat::Xlsx => {
+                let mut book = rust_xlsxwriter::Workbook::new();
+                // Rows go to a temporary file as they come: memory stays flat.
+                book.add_worksheet_with_constant_memory()
+                    .map_err(xlsx_err)?
+                    .set_name("经营主体")
+                    .map_err(xlsx_err)?;
+                ExportWriter::Xlsx(Box::new(book), 0)
+            }
+        };
+        w.row(&EXPORT_HEADERS)?;
+        Ok(w)
+    }
+
+    fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> AppResult<()> {
+        match self {
+            ExportWriter::Csv(w) => w
+                .write_record(cells.iter().map(AsRef::as_ref))
+                .map_err(|e| AppError::Internal(e.to_string())),
+            ExportWriter::Xlsx(book, row) => {
+                let sheet = book.worksheet_from_index(0).map_err(xlsx_err)?;
+                for (col, v) in cells.iter().enumerate() {
+                    let v = v.as_ref();
+                    if !v.is_empty() {
+                        // Codes stay text (an 18-character code must not become a number).
+                        sheet.write_string(*row, col as u16, v).map_err(xlsx_err)?;
+                    }
+                }
+                *row += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> AppResult<Vec<u8>> {
+        match self {
+            ExportWriter::Csv(w) => w
+                .into_inner()
+                .map_err(|e| AppError::Internal(e.to_string())),
+            ExportWriter::Xlsx(mut book, _) => book.save_to_buffer().map_err(xlsx_err),
+        }
+    }
+}
+
 impl App {
-    /// Every entity matching `s` within the caller's scope, as CSV (UTF-8 with
-    /// BOM for Excel). ID numbers and phones are masked: exports leave the system.
-    pub async fn export_entities_csv(&self, p: &Principal, s: &EntitySearch) -> AppResult<String> {
+    /// Every entity matching `s` within the caller's scope, as CSV or XLSX.
+    /// ID numbers and phones are masked: exports leave the system. Audited.
+    pub async fn export_entities(
+        &self,
+        p: &Principal,
+        s: &EntitySearch,
+        format: ExportFormat,
+    ) -> AppResult<Vec<u8>> {
         let scope = self.authorize(p, "registry:entity:export").await?;
         let mut q = query_of(s)?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let io = |e: csv::Error| AppError::Internal(e.to_string());
-        w.write_record(EXPORT_HEADERS).map_err(io)?;
+        if format == ExportFormat::Xlsx {
+            q.paging = Paging::new(1, 1);
+            let total = self.store.search_entities(&scope, &q).await?.total;
+            if total > XLSX_MAX_ROWS {
+                return Err(AppError::Rule {
+                    code: "export_too_large",
+                    message: format!(
+                        "共 {total} 条，超过 Excel 单表上限 {XLSX_MAX_ROWS} 条，请缩小范围或导出 CSV"
+                    ),
+                    field: None,
+                });
+            }
+        }
+        let mut w = ExportWriter::new(format)?;
         let mut page = 1;
         let mut count = 0i64;
         loop {
             q.paging = Paging::new(page, Paging::MAX_PER_PAGE);
             let batch = self.store.search_entities(&scope, &q).await?;
             for e in &batch.items {
-                let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-                w.write_record([
-                    opt(&e.uscc),
-                    opt(&e.reg_no),
-                    e.name.clone(),
-                    e.kind.label_zh().to_owned(),
-                    opt(&e.legal_rep),
-                    e.id_number
-                        .as_deref()
-                        .map(mask_id_number)
-                        .unwrap_or_default(),
-                    e.phone.as_deref().map(mask_phone).unwrap_or_default(),
-                    opt(&e.address),
-                    opt(&e.county_code),
-                    opt(&e.township_code),
-                    opt(&e.grid),
-                    opt(&e.industry),
-                    e.status.label_zh().to_owned(),
-                    e.established.map(|d| d.to_string()).unwrap_or_default(),
-                    e.capital
-                        .map(|c| format!("{}", c as f64 / 10_000.0))
-                        .unwrap_or_default(),
-                    e.employees.map(|n| n.to_string()).unwrap_or_default(),
-                    e.tags.join("、"),
-                ])
-                .map_err(io)?;
+                w.row(&export_row(e))?;
             }
             count += batch.items.len() as i64;
             if batch.items.len() < Paging::MAX_PER_PAGE as usize {
@@ -1014,8 +1126,8 @@ impl App {
             }
             page += 1;
         }
-        let note =
-            serde_json::json!({ "rows": count, "q": s.q, "division": s.division, "kind": s.kind });
+        let note = serde_json::json!({ "rows": count, "format": format.extension(), "q": s.q,
+            "division": s.division, "kind": s.kind });
         self.store
             .record_audit(
                 &p.audit_ctx(),
@@ -1028,12 +1140,10 @@ impl App {
                 ),
             )
             .await?;
-        let body = String::from_utf8(
-            w.into_inner()
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-        )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(format!("\u{feff}{body}"))
+        // Building the workbook compresses it: off the async threads.
+        tokio::task::spawn_blocking(move || w.finish())
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
     }
 }
 

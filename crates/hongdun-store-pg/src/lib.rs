@@ -44,6 +44,21 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl PgStore {
+    /// PostgreSQL reads go through the pool (the hook exists for SQLite's on-thread reads).
+    pub(crate) fn fast_entity_with_licences(
+        &self,
+        _uscc: &str,
+    ) -> Option<StoreResult<(hongdun_store::Entity, Vec<hongdun_store::Licence>)>> {
+        None
+    }
+
+    pub(crate) fn fast_licences_of_many(
+        &self,
+        _ids: &[i64],
+    ) -> Option<StoreResult<Vec<hongdun_store::Licence>>> {
+        None
+    }
+
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let opts = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("bad PostgreSQL URL: {e}")))?

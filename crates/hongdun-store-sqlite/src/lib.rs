@@ -18,11 +18,14 @@ pub(crate) type Backend = SqliteStore;
 
 #[path = "../../store-sql-common/mod.rs"]
 mod common;
+mod fast;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
     write_lock: Arc<Mutex<()>>,
+    /// On-thread reads for the public lookups (none for an in-memory database).
+    fast: Option<Arc<fast::FastReads>>,
 }
 
 /// A write transaction holding the process-wide write lock until it ends.
@@ -66,6 +69,9 @@ impl SqliteStore {
             // Temporary b-trees (index builds after a bulk load) stay on disk:
             // sorting ten million keys in memory would break the memory bound.
             .pragma("mmap_size", "268435456");
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let fast = (!in_memory)
+            .then(|| Arc::new(fast::FastReads::new(opts.get_filename().to_path_buf(), 8)));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts)
@@ -74,6 +80,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             write_lock: Arc::new(Mutex::new(())),
+            fast,
         })
     }
 
@@ -85,6 +92,22 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(WriteTx { tx, _lock: lock })
+    }
+
+    /// The public lookup by credit code on the calling thread, when the
+    /// database is a file (see `fast`).
+    pub(crate) fn fast_entity_with_licences(
+        &self,
+        uscc: &str,
+    ) -> Option<StoreResult<(hongdun_store::Entity, Vec<hongdun_store::Licence>)>> {
+        self.fast.as_ref().map(|f| f.entity_with_licences(uscc))
+    }
+
+    pub(crate) fn fast_licences_of_many(
+        &self,
+        ids: &[i64],
+    ) -> Option<StoreResult<Vec<hongdun_store::Licence>>> {
+        self.fast.as_ref().map(|f| f.licences_of_many(ids))
     }
 
     /// The pool, for the conformance suite's direct-tampering tests.

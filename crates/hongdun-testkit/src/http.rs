@@ -24,6 +24,7 @@ pub struct Resp {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub text: String,
+    pub bytes: Vec<u8>,
     pub json: Value,
 }
 
@@ -31,12 +32,14 @@ impl Resp {
     async fn from(r: reqwest::Response) -> Resp {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
-        let text = r.text().await.unwrap();
+        let bytes = r.bytes().await.unwrap().to_vec();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
             status,
             headers,
             text,
+            bytes,
             json,
         }
     }

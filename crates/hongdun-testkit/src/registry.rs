@@ -487,6 +487,25 @@ pub async fn staff_api_scope_and_export(w: &World) {
         "four entities in 天台, none of 平湖"
     );
     assert!(!csv.text.contains("13812345678") && csv.text.contains("138****5678"));
+    // The same rows as an Excel workbook, cells as text.
+    let xlsx = food.get("/api/v1/entities/export.xlsx").await;
+    assert_eq!(xlsx.status, 200, "{}", xlsx.text);
+    assert_eq!(
+        xlsx.headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let sheet_rows = read_xlsx(&xlsx.bytes);
+    let csv_rows: Vec<Vec<String>> = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(
+        sheet_rows, csv_rows,
+        "the workbook holds what the CSV holds"
+    );
+    assert_eq!(ins.get("/api/v1/entities/export.xlsx").await.status, 403);
     // Create through the API: field errors where they belong; outside jurisdiction refused.
     let bad = food
         .post(
@@ -650,4 +669,15 @@ pub async fn licence_watch_lists(w: &World) {
     assert_eq!(b_missing["total"], 1, "平湖's own 面馆 without a licence");
     let bad = food.get("/api/v1/licences/alerts?list=nope").await;
     assert_eq!(bad.json["fields"][0]["code"], "list_invalid");
+}
+
+/// The first sheet of a workbook as rows of strings (empty cells as "").
+fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
 }

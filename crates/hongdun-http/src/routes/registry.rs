@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::Router;
-use hongdun_app::registry::{EntityDetail, EntitySearch, EntitySummary, LicenceInput, RawEntity};
+use hongdun_app::registry::{
+    EntityDetail, EntitySearch, EntitySummary, ExportFormat, LicenceInput, RawEntity,
+};
 use hongdun_core::ids::UnitId;
 use hongdun_store::{Entity, Licence, Page};
 
@@ -16,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/entities/{uscc}", get(detail).put(update))
         .route("/api/v1/entities/{uscc}/licences", put(put_licence))
         .route("/api/v1/entities/export.csv", get(export_csv))
+        .route("/api/v1/entities/export.xlsx", get(export_xlsx))
         .route("/api/v1/licences/alerts", get(licence_alerts))
 }
 
@@ -106,15 +109,41 @@ pub async fn export_csv(
     Auth(p): Auth,
     q: Params,
 ) -> ApiResult<axum::response::Response> {
+    export(s, p, q, ExportFormat::Csv).await
+}
+
+#[utoipa::path(get, path = "/api/v1/entities/export.xlsx", tag = "registry",
+    params(("q" = Option<String>, Query), ("division" = Option<String>, Query), ("kind" = Option<String>, Query),
+           ("status" = Option<String>, Query), ("tag" = Option<String>, Query)),
+    responses((status = 200, description = "Excel workbook of every match in the caller's scope (at most 1,048,575 rows; more is `export_too_large`)",
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn export_xlsx(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    q: Params,
+) -> ApiResult<axum::response::Response> {
+    export(s, p, q, ExportFormat::Xlsx).await
+}
+
+async fn export(
+    s: AppState,
+    p: hongdun_app::Principal,
+    q: Params,
+    format: ExportFormat,
+) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let body = s.app.export_entities_csv(&p, &search_of(&q)?).await?;
+    let body = s.app.export_entities(&p, &search_of(&q)?, format).await?;
+    let name = format!(
+        "attachment; filename=\"entities.{0}\"; filename*=UTF-8''%E7%BB%8F%E8%90%A5%E4%B8%BB%E4%BD%93.{0}",
+        format.extension()
+    );
     Ok((
         [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"entities.csv\"",
+                axum::http::header::CONTENT_TYPE,
+                format.content_type().to_owned(),
             ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
         ],
         body,
     )
