@@ -1,6 +1,7 @@
 //! Entities, licences, history and import jobs.
 use super::{append_audit, enum_col, get, like_escape, now, push_scope, Conn, DbRow};
 use crate::{map_err, push_search_terms, Backend, Db};
+use chrono::NaiveDate;
 use hongdun_core::ids::UnitId;
 use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
 use hongdun_store::*;
@@ -330,6 +331,9 @@ impl EntityStore for Backend {
         scope: &ScopeFilter,
         q: &EntityQuery,
     ) -> StoreResult<Page<Entity>> {
+        if let Some(answer) = self.fast_search_entities(scope, q) {
+            return answer;
+        }
         let filters = |qb: &mut QueryBuilder<'_, Db>| {
             qb.push(" WHERE TRUE");
             push_scope(qb, scope, "unit_id", None);
@@ -562,6 +566,57 @@ impl EntityStore for Backend {
             page: paging.page,
             per_page: paging.per_page,
         })
+    }
+
+    async fn entity_stats(
+        &self,
+        scope: &ScopeFilter,
+        since: NaiveDate,
+    ) -> StoreResult<EntityStats> {
+        let group = |expr: &str, filter: Option<NaiveDate>| {
+            let mut qb = QueryBuilder::<Db>::new(format!(
+                "SELECT {expr} AS k, COUNT(*) AS n FROM entity WHERE TRUE"
+            ));
+            push_scope(&mut qb, scope, "unit_id", None);
+            if let Some(d) = filter {
+                qb.push(" AND established >= ").push_bind(d);
+            }
+            qb.push(" GROUP BY 1 ORDER BY 1");
+            qb
+        };
+        let mut out = EntityStats::default();
+        let lists = [
+            ("kind", None),
+            ("status", None),
+            ("COALESCE(CAST(unit_id AS TEXT), '')", None),
+            ("substr(CAST(established AS TEXT), 1, 7)", Some(since)),
+        ];
+        for (i, (expr, filter)) in lists.into_iter().enumerate() {
+            let rows = group(expr, filter)
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+            let counts = rows
+                .iter()
+                .map(|r| {
+                    Ok(Count {
+                        key: get::<Option<String>>(r, "k")?.unwrap_or_default(),
+                        count: get(r, "n")?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            match i {
+                0 => {
+                    out.total = counts.iter().map(|c| c.count).sum();
+                    out.by_kind = counts;
+                }
+                1 => out.by_status = counts,
+                2 => out.by_unit = counts,
+                _ => out.by_month = counts,
+            }
+        }
+        Ok(out)
     }
 
     async fn entity_with_licences(&self, uscc: &str) -> StoreResult<(Entity, Vec<Licence>)> {

@@ -3,7 +3,7 @@
 //! masking, and the public licence lookup.
 use crate::system::Check;
 use crate::{App, AppError, AppResult, FieldError, Principal};
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use hongdun_core::ids::UnitId;
 use hongdun_core::privacy::{mask_id_number, mask_name, mask_phone};
 use hongdun_core::registry::*;
@@ -478,6 +478,18 @@ impl EntitySummary {
     }
 }
 
+/// What the home dashboard shows about the register.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistryStats {
+    pub entities: EntityStats,
+    /// Valid licences expiring within 30 days.
+    pub licences_expiring: i64,
+    /// Expired licences of entities still in business.
+    pub licences_expired_trading: i64,
+    /// The first month counted in `entities.by_month`.
+    pub since: NaiveDate,
+}
+
 /// The detail page of an entity for staff in scope: personal data in full
 /// (the read is audited), licences and history.
 #[derive(Debug, Clone, Serialize)]
@@ -662,6 +674,51 @@ impl App {
             total: page.total,
             page: page.page,
             per_page: page.per_page,
+        })
+    }
+
+    /// The dashboard's figures for the caller's jurisdiction, or for one office
+    /// within it (`unit`): entities by kind, status, office and month of
+    /// establishment over the last twelve months, and the licence watch lists.
+    pub async fn registry_stats(
+        &self,
+        p: &Principal,
+        unit: Option<UnitId>,
+    ) -> AppResult<RegistryStats> {
+        let mut scope = self.authorize(p, "registry:entity:list").await?;
+        if let Some(u) = unit {
+            if !scope.allows(Some(u), None) {
+                return Err(AppError::NotFound);
+            }
+            scope = ScopeFilter::Limited {
+                units: vec![u],
+                user: None,
+            };
+        }
+        let today = Utc::now().date_naive();
+        let since = NaiveDate::from_ymd_opt(today.year() - 1, today.month(), 1)
+            .unwrap_or(today)
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(today);
+        let entities = self.store.entity_stats(&scope, since).await?;
+        let count = |watch: LicenceWatch| {
+            let scope = scope.clone();
+            async move {
+                self.store
+                    .licence_watch(&scope, &watch, Paging::new(1, 1))
+                    .await
+                    .map(|p| p.total)
+            }
+        };
+        Ok(RegistryStats {
+            entities,
+            licences_expiring: count(LicenceWatch::Expiring {
+                today,
+                until: today + chrono::Duration::days(30),
+            })
+            .await?,
+            licences_expired_trading: count(LicenceWatch::ExpiredTrading { today }).await?,
+            since,
         })
     }
 

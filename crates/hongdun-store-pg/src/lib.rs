@@ -52,6 +52,14 @@ impl PgStore {
         None
     }
 
+    pub(crate) fn fast_search_entities(
+        &self,
+        _scope: &hongdun_store::ScopeFilter,
+        _q: &hongdun_store::EntityQuery,
+    ) -> Option<StoreResult<hongdun_store::Page<hongdun_store::Entity>>> {
+        None
+    }
+
     pub(crate) fn fast_licences_of_many(
         &self,
         _ids: &[i64],

@@ -10,7 +10,10 @@
 //! Same file, same WAL: these connections see every committed write.
 use hongdun_core::ids::UnitId;
 use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
-use hongdun_store::{Entity, Licence, StoreError, StoreResult};
+use hongdun_store::{
+    Entity, EntityQuery, EntitySort, Licence, Page, ScopeFilter, StoreError, StoreResult,
+};
+use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, Row};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -154,6 +157,51 @@ impl FastReads {
         })
     }
 
+    /// The public search: the whole register, by index terms, a literal name
+    /// and/or a code prefix, first matches by id, uncounted (see
+    /// `is_public_shape`). The same SQL as the pool path for these filters.
+    pub(crate) fn search(&self, q: &EntityQuery) -> StoreResult<Page<Entity>> {
+        let mut sql = format!("SELECT {ENTITY_COLS} FROM entity e WHERE TRUE");
+        let mut args: Vec<Value> = Vec::new();
+        if !q.terms.is_empty() {
+            sql.push_str(" AND e.id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH ?");
+            args.push(Value::Text(crate::fts_match_expr(&q.terms)));
+            if let Some(n) = q.candidate_limit {
+                sql.push_str(" ORDER BY rowid LIMIT ?");
+                args.push(Value::Integer(n));
+            }
+            sql.push(')');
+        }
+        if let Some(n) = &q.name_like {
+            let pattern = format!("%{}%", crate::common::like_escape(n));
+            sql.push_str(" AND (e.name LIKE ? ESCAPE '\\' OR e.search LIKE ? ESCAPE '\\')");
+            args.push(Value::Text(pattern.clone()));
+            args.push(Value::Text(pattern));
+        }
+        if let Some(p) = &q.uscc_prefix {
+            sql.push_str(" AND e.uscc >= ? AND e.uscc < ?");
+            args.push(Value::Text(p.clone()));
+            args.push(Value::Text(format!("{p}\u{FFFF}")));
+        }
+        sql.push_str(" ORDER BY e.id LIMIT ? OFFSET ?");
+        args.push(Value::Integer(q.paging.per_page));
+        args.push(Value::Integer(q.paging.offset()));
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&sql).map_err(fail)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(fail)?;
+            let mut items = Vec::new();
+            while let Some(r) = rows.next().map_err(fail)? {
+                items.push(entity_at(r)?);
+            }
+            Ok(Page {
+                total: items.len() as i64,
+                items,
+                page: q.paging.page,
+                per_page: q.paging.per_page,
+            })
+        })
+    }
+
     /// The licences of many entities, ordered as the sqlx path orders them.
     pub(crate) fn licences_of_many(&self, entity_ids: &[i64]) -> StoreResult<Vec<Licence>> {
         self.with(|conn| {
@@ -178,4 +226,19 @@ impl FastReads {
             Ok(out)
         })
     }
+}
+
+/// The searches `FastReads::search` answers: the public lookup's shape. Any
+/// scope, filter, sort or count goes through the pool instead.
+pub(crate) fn is_public_shape(scope: &ScopeFilter, q: &EntityQuery) -> bool {
+    matches!(scope, ScopeFilter::All)
+        && q.skip_count
+        && q.sort == EntitySort::Id
+        && q.address_like.is_none()
+        && q.division.is_none()
+        && q.industry_prefix.is_none()
+        && q.kind.is_none()
+        && q.status.is_none()
+        && q.tag.is_none()
+        && q.unit_id.is_none()
 }

@@ -5,7 +5,7 @@
 //! `hongdun` command run beside the server). Reads use the pool freely.
 #![forbid(unsafe_code)]
 
-use hongdun_store::{Store, StoreError, StoreResult};
+use hongdun_store::{ScopeFilter, Store, StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
@@ -103,6 +103,17 @@ impl SqliteStore {
         self.fast.as_ref().map(|f| f.entity_with_licences(uscc))
     }
 
+    /// A public-shaped search (whole register, by name or code prefix, first
+    /// matches by id, uncounted) on the calling thread; other searches `None`.
+    pub(crate) fn fast_search_entities(
+        &self,
+        scope: &ScopeFilter,
+        q: &hongdun_store::EntityQuery,
+    ) -> Option<StoreResult<hongdun_store::Page<hongdun_store::Entity>>> {
+        let fast = self.fast.as_ref()?;
+        fast::is_public_shape(scope, q).then(|| fast.search(q))
+    }
+
     pub(crate) fn fast_licences_of_many(
         &self,
         ids: &[i64],
@@ -116,6 +127,15 @@ impl SqliteStore {
     }
 }
 
+/// An FTS5 query requiring every term, each quoted so user text is never FTS syntax.
+pub(crate) fn fts_match_expr(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 /// Narrows a query to entities whose search terms include every one of `terms`
 /// (the FTS5 index; each term quoted so user text is never FTS syntax).
 pub(crate) fn push_search_terms(
@@ -123,11 +143,7 @@ pub(crate) fn push_search_terms(
     terms: &[String],
     limit: Option<i64>,
 ) {
-    let expr = terms
-        .iter()
-        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    let expr = fts_match_expr(terms);
     qb.push(" AND id IN (SELECT rowid FROM entity_fts WHERE entity_fts MATCH ")
         .push_bind(expr);
     if let Some(n) = limit {

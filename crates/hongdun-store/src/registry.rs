@@ -41,6 +41,27 @@ pub struct Entity {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One group of a count: a key (a kind, a status, an office id, a month) and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Count {
+    pub key: String,
+    pub count: i64,
+}
+
+/// The figures a bureau reports about its register.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntityStats {
+    pub total: i64,
+    pub by_kind: Vec<Count>,
+    pub by_status: Vec<Count>,
+    /// Keyed by office id ("" for entities not yet routed).
+    pub by_unit: Vec<Count>,
+    /// Newly established per month, oldest first.
+    pub by_month: Vec<Count>,
+}
+
 /// The fields an import or a form supplies; identity is the credit code, or
 /// the registration number when there is none.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -208,6 +229,10 @@ pub trait EntityStore {
         watch: &LicenceWatch,
         paging: Paging,
     ) -> StoreResult<Page<LicenceAlert>>;
+    /// Counts of the entities in scope: by kind, status, office and month of
+    /// establishment (months from `since`, "YYYY-MM").
+    async fn entity_stats(&self, scope: &ScopeFilter, since: NaiveDate)
+        -> StoreResult<EntityStats>;
     /// An entity and its licences in one round trip (the public lookup).
     async fn entity_with_licences(&self, uscc: &str) -> StoreResult<(Entity, Vec<Licence>)>;
     /// The licences of several entities in one query (lists and public search).

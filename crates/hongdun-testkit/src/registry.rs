@@ -506,6 +506,39 @@ pub async fn staff_api_scope_and_export(w: &World) {
         "the workbook holds what the CSV holds"
     );
     assert_eq!(ins.get("/api/v1/entities/export.xlsx").await.status, 403);
+    // The dashboard's figures count what the caller may see, and narrow to one office.
+    let stats = food.get("/api/v1/registry/stats").await.ok();
+    assert_eq!(stats["entities"]["total"], 4, "{stats}");
+    let by_kind: i64 = stats["entities"]["by_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(by_kind, 4);
+    let offices = stats["entities"]["by_unit"].as_array().unwrap().clone();
+    let first = &offices[0];
+    let office: i64 = first["key"].as_str().unwrap().parse().unwrap();
+    let narrowed = food
+        .get(&format!("/api/v1/registry/stats?unit_id={office}"))
+        .await
+        .ok();
+    assert_eq!(narrowed["entities"]["total"], first["count"]);
+    let mine = ins.get("/api/v1/registry/stats").await.ok();
+    let visible = ins.get("/api/v1/entities").await.ok();
+    assert_eq!(
+        mine["entities"]["total"], visible["total"],
+        "an inspector counts their office only"
+    );
+    let b_me = app.login("b_inspector1").await.get("/api/v1/me").await.ok();
+    let b_office = b_me["unit"]["id"].as_i64().unwrap();
+    assert_eq!(
+        food.get(&format!("/api/v1/registry/stats?unit_id={b_office}"))
+            .await
+            .status,
+        404,
+        "another county's office is not narrowable"
+    );
     // Create through the API: field errors where they belong; outside jurisdiction refused.
     let bad = food
         .post(

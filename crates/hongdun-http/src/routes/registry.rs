@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::Router;
 use hongdun_app::registry::{
-    EntityDetail, EntitySearch, EntitySummary, ExportFormat, LicenceInput, RawEntity,
+    EntityDetail, EntitySearch, EntitySummary, ExportFormat, LicenceInput, RawEntity, RegistryStats,
 };
 use hongdun_core::ids::UnitId;
 use hongdun_store::{Entity, Licence, Page};
@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/entities/export.csv", get(export_csv))
         .route("/api/v1/entities/export.xlsx", get(export_xlsx))
         .route("/api/v1/licences/alerts", get(licence_alerts))
+        .route("/api/v1/registry/stats", get(stats))
 }
 
 fn search_of(q: &Params) -> ApiResult<EntitySearch> {
@@ -148,6 +149,18 @@ async fn export(
         body,
     )
         .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/registry/stats", tag = "registry",
+    params(("unit_id" = Option<i64>, Query, description = "narrow to one office in the caller's jurisdiction")),
+    responses((status = 200, description = "entities by kind, status, office and month; licence watch counts")))]
+pub async fn stats(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    q: Params,
+) -> ApiResult<Json<RegistryStats>> {
+    let unit = q.int("unit_id", 1..=i64::MAX)?.map(UnitId);
+    Ok(Json(s.app.registry_stats(&p, unit).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/licences/alerts", tag = "registry",
