@@ -1084,7 +1084,7 @@ fn export_row(e: &Entity) -> [String; 17] {
 
 /// Writes rows in one of the export formats.
 enum ExportWriter {
-    Csv(csv::Writer<Vec<u8>>),
+    Csv(Box<csv::Writer<Vec<u8>>>),
     Xlsx(Box<rust_xlsxwriter::Workbook>, u32),
 }
 
@@ -1098,7 +1098,7 @@ impl ExportWriter {
             ExportFormat::Csv => {
                 let mut buf = Vec::new();
                 buf.extend_from_slice("\u{feff}".as_bytes());
-                ExportWriter::Csv(csv::Writer::from_writer(buf))
+                ExportWriter::Csv(Box::new(csv::Writer::from_writer(buf)))
             }
             ExportFormat::Xlsx => {
                 let mut book = rust_xlsxwriter::Workbook::new();

@@ -5,6 +5,7 @@
 //! `hongdun_app::App` and results into JSON; they hold no rules of their own.
 #![forbid(unsafe_code)]
 
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -111,6 +112,15 @@ async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// A JSON 404 for API paths; every other GET is the console's.
+async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    let p = uri.path();
+    if p.starts_with("/api/") || p == "/api" {
+        return not_found().await.into_response();
+    }
+    console::serve(method, uri).await
+}
+
 async fn not_found() -> error::ApiError {
     hongdun_app::AppError::NotFound.into()
 }
@@ -126,7 +136,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::public::router(&state))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
-        .fallback(not_found)
+        .fallback(fallback)
         .with_state(state.clone());
     Router::new()
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))

@@ -682,6 +682,28 @@ pub async fn operations_endpoints(w: &World) {
     );
     let missing = anon.get("/api/v1/nope").await;
     assert_eq!((missing.status, missing.code()), (404, "not_found"));
+    // The console: its routes are index.html (or the "build it" page), API paths
+    // stay JSON, a missing asset is a plain 404.
+    for route in ["/", "/entities?q=面馆", "/system/units", "/lookup"] {
+        let page = anon.get(route).await;
+        assert_eq!(page.status, 200, "{route}");
+        assert!(
+            page.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{route}"
+        );
+        assert!(
+            page.text.contains("<div id=\"app\">") || page.text.contains("make web"),
+            "{route}: {}",
+            page.text
+        );
+    }
+    assert_eq!(anon.get("/assets/no-such-file.js").await.status, 404);
+    assert_eq!(anon.get("/api/v2/anything").await.code(), "not_found");
+    let post = anon.post("/entities", &serde_json::json!({})).await;
+    assert_eq!(post.status, 404, "only GET reaches the console");
     let metrics = anon.get("/metrics").await;
     assert!(
         metrics.text.contains(
