@@ -7,7 +7,7 @@ use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
 use hongdun_store::*;
 use serde_json::{json, Value};
 use sqlx::QueryBuilder;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 const ENTITY_COLS: &str = "id, uscc, reg_no, name, kind, legal_rep, id_number, phone, address, county_code, \
     township_code, unit_id, grid, industry, status, established, capital, employees, business_scope, tags, \
@@ -573,50 +573,56 @@ impl EntityStore for Backend {
         scope: &ScopeFilter,
         since: NaiveDate,
     ) -> StoreResult<EntityStats> {
-        let group = |expr: &str, filter: Option<NaiveDate>| {
-            let mut qb = QueryBuilder::<Db>::new(format!(
-                "SELECT {expr} AS k, COUNT(*) AS n FROM entity WHERE TRUE"
-            ));
-            push_scope(&mut qb, scope, "unit_id", None);
-            if let Some(d) = filter {
-                qb.push(" AND established >= ").push_bind(d);
-            }
-            qb.push(" GROUP BY 1 ORDER BY 1");
-            qb
-        };
-        let mut out = EntityStats::default();
-        let lists = [
-            ("kind", None),
-            ("status", None),
-            ("COALESCE(CAST(unit_id AS TEXT), '')", None),
-            ("substr(CAST(established AS TEXT), 1, 7)", Some(since)),
-        ];
-        for (i, (expr, filter)) in lists.into_iter().enumerate() {
-            let rows = group(expr, filter)
-                .build()
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-            let counts = rows
-                .iter()
-                .map(|r| {
-                    Ok(Count {
-                        key: get::<Option<String>>(r, "k")?.unwrap_or_default(),
-                        count: get(r, "n")?,
-                    })
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            match i {
-                0 => {
-                    out.total = counts.iter().map(|c| c.count).sum();
-                    out.by_kind = counts;
-                }
-                1 => out.by_status = counts,
-                2 => out.by_unit = counts,
-                _ => out.by_month = counts,
-            }
+        // One pass in the order of the `entity_stats` index: no sort.
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT unit_id, kind, status, COUNT(*) AS n FROM entity WHERE TRUE",
+        );
+        push_scope(&mut qb, scope, "unit_id", None);
+        qb.push(" GROUP BY unit_id, kind, status");
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        let mut by_kind: BTreeMap<String, i64> = BTreeMap::new();
+        let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
+        let mut by_unit: BTreeMap<String, i64> = BTreeMap::new();
+        let mut total = 0;
+        for r in &rows {
+            let n: i64 = get(r, "n")?;
+            let unit = get::<Option<i64>>(r, "unit_id")?.map_or(String::new(), |u| u.to_string());
+            *by_kind.entry(get(r, "kind")?).or_default() += n;
+            *by_status.entry(get(r, "status")?).or_default() += n;
+            *by_unit.entry(unit).or_default() += n;
+            total += n;
         }
-        Ok(out)
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT substr(CAST(established AS TEXT), 1, 7) AS k, COUNT(*) AS n FROM entity WHERE established >= ",
+        );
+        qb.push_bind(since);
+        push_scope(&mut qb, scope, "unit_id", None);
+        qb.push(" GROUP BY 1 ORDER BY 1");
+        let by_month = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|r| {
+                Ok(Count {
+                    key: get(r, "k")?,
+                    count: get(r, "n")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let counts = |m: BTreeMap<String, i64>| {
+            m.into_iter()
+                .map(|(key, count)| Count { key, count })
+                .collect::<Vec<_>>()
+        };
+        Ok(EntityStats {
+            total,
+            by_kind: counts(by_kind),
+            by_status: counts(by_status),
+            by_unit: counts(by_unit),
+            by_month,
+        })
     }
 
     async fn entity_with_licences(&self, uscc: &str) -> StoreResult<(Entity, Vec<Licence>)> {
@@ -693,6 +699,49 @@ impl EntityStore for Backend {
         .await
         .map_err(map_err)?;
         rows.iter().map(licence_from).collect()
+    }
+
+    async fn load_licences(
+        &self,
+        ctx: &AuditCtx,
+        rows: &[(String, NewLicence)],
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let mut added = 0u64;
+        for (uscc, l) in rows {
+            added += sqlx::query(
+                "INSERT INTO licence (entity_id, kind, number, issuer, issued_on, expires_on, status, created_at, updated_at) \
+                 SELECT id, $2, $3, $4, $5, $6, $7, $8, $8 FROM entity WHERE uscc = $1 \
+                 ON CONFLICT (kind, number) DO NOTHING",
+            )
+            .bind(uscc)
+            .bind(l.kind.as_str())
+            .bind(&l.number)
+            .bind(&l.issuer)
+            .bind(l.issued_on)
+            .bind(l.expires_on)
+            .bind(&l.status)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        }
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), _>(
+                "registry.licence.load",
+                "licence",
+                "*",
+                None,
+                Some(&json!({ "rows": rows.len(), "added": added })),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(added)
     }
 
     async fn put_licence(

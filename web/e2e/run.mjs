@@ -296,7 +296,7 @@ const PAGES = [
   ['entity-detail', `/entities/${withLicence.uscc}`, '[data-test=licences] .el-table__row', 'food'],
   ['entity-form', `/entities/${withLicence.uscc}/edit`, '[data-test=entity-form]', 'food'],
   ['entity-new', '/entities/new', '[data-test=entity-form]', 'food'],
-  ['licences', '/licences?list=missing', '[data-test=alerts] .el-table__row', 'food'],
+  ['licences', '/licences', '[data-test=alerts] .el-table__row', 'food'],
   ['import', '/imports', '[data-test=file]', 'food'],
   ['units', '/system/units', '[data-test=units] .el-table__row', 'admin'],
   ['users', '/system/users', '[data-test=users] .el-table__row', 'admin'],

@@ -167,3 +167,39 @@ impl App {
         Ok(logins)
     }
 }
+
+impl App {
+    /// Gives the food businesses among the first `rows` generated entities of
+    /// `county` (seed `seed`) their licences, dated around today, so the demo's
+    /// licence watch lists and public pages have something to show. Returns how
+    /// many were added (none again on a second run: numbers are unique).
+    pub async fn load_demo_licences(&self, county: &str, rows: u64, seed: u64) -> AppResult<u64> {
+        use crate::gen::{entities, licences};
+        let (county_name, towns) = entities::towns_of(county).map_err(AppError::Internal)?;
+        let today = chrono::Utc::now().date_naive();
+        let ctx = AuditCtx::system("demo");
+        let mut batch = Vec::with_capacity(5_000);
+        let mut added = 0;
+        for n in 0..rows {
+            let e = entities::entity(seed, n, county, &county_name, &towns);
+            if let Some(l) = licences::licence(seed, n, &e, county, &county_name, today) {
+                batch.push((
+                    l.uscc,
+                    hongdun_store::NewLicence {
+                        kind: l.kind,
+                        number: l.number,
+                        issuer: Some(l.issuer),
+                        issued_on: Some(l.issued_on),
+                        expires_on: Some(l.expires_on),
+                        status: "valid".into(),
+                    },
+                ));
+            }
+            if batch.len() == 5_000 || (n + 1 == rows && !batch.is_empty()) {
+                added += self.store.load_licences(&ctx, &batch).await?;
+                batch.clear();
+            }
+        }
+        Ok(added)
+    }
+}

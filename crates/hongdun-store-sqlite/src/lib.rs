@@ -172,7 +172,7 @@ pub(crate) async fn index_new_entities(
     Ok(())
 }
 
-/// The secondary entity indexes a bulk load defers (the same as in migration 0002).
+/// The secondary entity indexes a bulk load defers (the same as in migrations 0002 and 0003).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
     (
         "entity_unit_name",
@@ -181,6 +181,14 @@ pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
     (
         "entity_township",
         "CREATE INDEX IF NOT EXISTS entity_township ON entity (township_code)",
+    ),
+    (
+        "entity_stats",
+        "CREATE INDEX IF NOT EXISTS entity_stats ON entity (unit_id, kind, status)",
+    ),
+    (
+        "entity_established",
+        "CREATE INDEX IF NOT EXISTS entity_established ON entity (established, unit_id)",
     ),
 ];
 

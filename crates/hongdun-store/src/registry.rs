@@ -233,6 +233,14 @@ pub trait EntityStore {
     /// establishment (months from `since`, "YYYY-MM").
     async fn entity_stats(&self, scope: &ScopeFilter, since: NaiveDate)
         -> StoreResult<EntityStats>;
+    /// Loads licences for entities named by credit code (seed data, the demo):
+    /// one transaction and one audit row for the lot; a number already on file,
+    /// or a code not in the register, is skipped. Returns how many were added.
+    async fn load_licences(
+        &self,
+        ctx: &AuditCtx,
+        rows: &[(String, NewLicence)],
+    ) -> StoreResult<u64>;
     /// An entity and its licences in one round trip (the public lookup).
     async fn entity_with_licences(&self, uscc: &str) -> StoreResult<(Entity, Vec<Licence>)>;
     /// The licences of several entities in one query (lists and public search).

@@ -9,4 +9,5 @@ hongdun_testkit::on_both_backends!(registry =>
     upload_and_progress,
     import_xlsx,
     licence_watch_lists,
+    generated_world_with_licences,
 );

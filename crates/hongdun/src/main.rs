@@ -323,6 +323,11 @@ async fn demo_entities(app: &App, county: &str, n: u64) -> anyhow::Result<()> {
     println!("生成并导入 {n} 个演示经营主体……");
     import_entities(app, &path, false, 10_000, None).await?;
     let _ = std::fs::remove_file(&path);
+    let licences = app
+        .load_demo_licences(county, n, 1)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("登记 {licences} 张食品经营/生产许可证");
     Ok(())
 }
 

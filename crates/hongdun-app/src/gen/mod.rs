@@ -1,7 +1,9 @@
 //! The deterministic generator of a regulated jurisdiction: the same seed gives
 //! byte-identical output on every machine. One module per area of the domain
-//! (only `entities` so far); each writes rows the import commands read.
+//! (`entities`, and `licences` for the food trades among them); each writes rows
+//! the import commands read, or the demo loads directly.
 pub mod entities;
+pub mod licences;
 
 /// SplitMix64: tiny, fast, and fixed forever, so generated worlds never change
 /// under a dependency upgrade.
