@@ -1,10 +1,14 @@
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 
 // The console is served by the `hongdun` binary at `/`; in development Vite
 // forwards the API to a server started with `make demo` (port 8080).
 export default defineConfig({
-  plugins: [vue()],
+  // Element Plus components (and their CSS) are imported where templates use
+  // them, not registered whole: a page load parses a third of the library.
+  plugins: [vue(), Components({ resolvers: [ElementPlusResolver({ importStyle: 'css', directives: true })], dts: false })],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
