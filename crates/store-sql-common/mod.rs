@@ -76,3 +76,8 @@ pub(crate) fn like_escape(s: &str) -> String {
     }
     out
 }
+
+/// A LIKE pattern matching `s` anywhere, literally.
+pub(crate) fn like_pattern(s: &str) -> String {
+    format!("%{}%", like_escape(s))
+}

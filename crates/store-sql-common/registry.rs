@@ -1,5 +1,5 @@
 //! Entities, licences, history and import jobs.
-use super::{append_audit, enum_col, get, like_escape, now, push_scope, Conn, DbRow};
+use super::{append_audit, enum_col, get, like_escape, like_pattern, now, push_scope, Conn, DbRow};
 use crate::{map_err, push_search_terms, Backend, Db};
 use chrono::NaiveDate;
 use hongdun_core::ids::UnitId;
@@ -808,10 +808,6 @@ fn licence_from(r: &DbRow) -> StoreResult<Licence> {
         expires_on: get(r, "expires_on")?,
         status: get(r, "status")?,
     })
-}
-
-fn like_pattern(s: &str) -> String {
-    format!("%{}%", like_escape(s))
 }
 
 // ---------------------------------------------------------------- import jobs

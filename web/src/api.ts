@@ -26,6 +26,12 @@ export class ApiError extends Error {
   }
 }
 
+/** An error as a form shows it: under each field the server named, else one message. */
+export function formError(e: unknown): { fields: Record<string, string>; message: string } {
+  if (e instanceof ApiError && e.fields.length) return { fields: e.fieldMap(), message: '' }
+  return { fields: {}, message: e instanceof Error ? e.message : String(e) }
+}
+
 let csrf: string | null = null
 let onUnauthenticated: (() => void) | null = null
 

@@ -80,3 +80,16 @@ describe('history changes', () => {
     expect(changesOf('not json')).toEqual([])
   })
 })
+
+describe('form errors', () => {
+  it('puts field errors under their fields, anything else in one message', async () => {
+    const { ApiError, formError } = await import('./api')
+    const fields = new ApiError(422, 'validation_failed', '校验失败', [
+      { field: 'name', code: 'required', message: '名称不能为空' },
+      { field: 'name', code: 'too_long', message: '名称过长' },
+    ])
+    expect(formError(fields)).toEqual({ fields: { name: '名称不能为空；名称过长' }, message: '' })
+    expect(formError(new ApiError(403, 'forbidden', '无权操作'))).toEqual({ fields: {}, message: '无权操作' })
+    expect(formError(new Error('网络错误'))).toEqual({ fields: {}, message: '网络错误' })
+  })
+})

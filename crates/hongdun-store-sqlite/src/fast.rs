@@ -8,6 +8,7 @@
 //! indexed lookup is tens of microseconds, shorter than one hand-off.
 //!
 //! Same file, same WAL: these connections see every committed write.
+use crate::common::{enum_col, like_pattern};
 use hongdun_core::ids::UnitId;
 use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
 use hongdun_store::{
@@ -38,10 +39,6 @@ fn fail(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn bad(col: &str, v: &str) -> StoreError {
-    StoreError::Other(format!("bad value {v:?} in column {col}"))
-}
-
 fn entity_at(r: &Row<'_>) -> StoreResult<Entity> {
     let kind: String = r.get(4).map_err(fail)?;
     let status: String = r.get(14).map_err(fail)?;
@@ -51,7 +48,7 @@ fn entity_at(r: &Row<'_>) -> StoreResult<Entity> {
         uscc: r.get(1).map_err(fail)?,
         reg_no: r.get(2).map_err(fail)?,
         name: r.get(3).map_err(fail)?,
-        kind: EntityKind::parse(&kind).ok_or_else(|| bad("entity.kind", &kind))?,
+        kind: enum_col(&kind, EntityKind::parse, "entity.kind")?,
         legal_rep: r.get(5).map_err(fail)?,
         id_number: r.get(6).map_err(fail)?,
         phone: r.get(7).map_err(fail)?,
@@ -61,7 +58,7 @@ fn entity_at(r: &Row<'_>) -> StoreResult<Entity> {
         unit_id: r.get::<_, Option<i64>>(11).map_err(fail)?.map(UnitId),
         grid: r.get(12).map_err(fail)?,
         industry: r.get(13).map_err(fail)?,
-        status: EntityStatus::parse(&status).ok_or_else(|| bad("entity.status", &status))?,
+        status: enum_col(&status, EntityStatus::parse, "entity.status")?,
         established: r.get(15).map_err(fail)?,
         capital: r.get(16).map_err(fail)?,
         employees: r.get(17).map_err(fail)?,
@@ -82,7 +79,7 @@ fn licence_at(r: &Row<'_>, at: usize, entity_id: i64) -> StoreResult<Option<Lice
     Ok(Some(Licence {
         id,
         entity_id,
-        kind: LicenceKind::parse(&kind).ok_or_else(|| bad("licence.kind", &kind))?,
+        kind: enum_col(&kind, LicenceKind::parse, "licence.kind")?,
         number: r.get(at + 2).map_err(fail)?,
         issuer: r.get(at + 3).map_err(fail)?,
         issued_on: r.get(at + 4).map_err(fail)?,
@@ -173,7 +170,7 @@ impl FastReads {
             sql.push(')');
         }
         if let Some(n) = &q.name_like {
-            let pattern = format!("%{}%", crate::common::like_escape(n));
+            let pattern = like_pattern(n);
             sql.push_str(" AND (e.name LIKE ? ESCAPE '\\' OR e.search LIKE ? ESCAPE '\\')");
             args.push(Value::Text(pattern.clone()));
             args.push(Value::Text(pattern));
