@@ -10,6 +10,7 @@ pub mod division;
 pub mod ids;
 pub mod privacy;
 pub mod registry;
+pub mod sampling;
 pub mod system;
 
 /// Every domain error carries a stable machine code (what the API and console
