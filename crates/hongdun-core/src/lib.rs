@@ -8,6 +8,7 @@ pub mod audit;
 pub mod calendar;
 pub mod division;
 pub mod ids;
+pub mod inspection;
 pub mod privacy;
 pub mod registry;
 pub mod sampling;

@@ -1,0 +1,660 @@
+//! Random inspections (双随机、一公开): the draw itself and the hazard loop's states.
+//!
+//! A draw is a pure function of its published inputs — the seed, the frozen
+//! candidate list (id, credit-risk class, grid), the sampling rule, the inspector
+//! pool with its recusal data and the team size — so `hongdun draw verify`, the
+//! public verification page and the server all run this same code.
+//!
+//! Businesses: each class is sampled with the published-seed method
+//! ([`crate::sampling`]) under the plan's ratio (rounded up, see
+//! [`crate::sampling::quota`]), or the whole list for a fixed count. Teams: for
+//! each drawn business, the inspectors who may inspect it (not of its grid, not
+//! declaring a conflict with it) are ordered by the ticket of
+//! `"{business id}/{certificate number}"` under the same seed, and the first
+//! `team_size` form its team. Each business's team depends on nothing but its own
+//! inputs, so one line of a published draw can be checked alone.
+use crate::sampling::{quota, sha256_hex, Sampler, ALGORITHM, ALGORITHM_VERSION};
+use crate::Coded;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// Credit-risk classes the product knows until configuration says otherwise
+/// (SAMR 2022: A low … D high). Until credit grades exist every business is B.
+pub const DEFAULT_CLASS: &str = "B";
+
+/// One line of the frozen candidate list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The credit code (or registration number).
+    pub id: String,
+    pub class: String,
+    pub grid: Option<String>,
+}
+
+/// An inspector as the draw sees them: the certificate number identifies them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolInspector {
+    pub cert_no: String,
+    pub grid: Option<String>,
+    /// Businesses (ids) this inspector declared a conflict of interest with.
+    #[serde(default)]
+    pub conflicts: BTreeSet<String>,
+}
+
+/// How many businesses to draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mode")]
+pub enum Sampling {
+    /// A ratio per class in basis points (500 = 5%); classes not listed are not drawn.
+    Ratio { ratios: BTreeMap<String, u32> },
+    /// A fixed number from the whole list, whatever the class.
+    Count { count: usize },
+}
+
+/// Everything a draw depends on; what is published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawInput {
+    pub seed: String,
+    pub sampling: Sampling,
+    pub team_size: usize,
+    pub candidates: Vec<Candidate>,
+    pub inspectors: Vec<PoolInspector>,
+}
+
+/// One drawn business and its team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pick {
+    pub id: String,
+    pub class: String,
+    /// The full ticket ("0.…"), so anyone can check the order by hand.
+    pub ticket: String,
+    /// Certificate numbers, in ticket order.
+    pub team: Vec<String>,
+}
+
+/// The result with the fingerprints that tie it to its inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawOutcome {
+    pub algorithm: String,
+    pub algorithm_version: u32,
+    pub seed_hash: String,
+    pub candidates_sha256: String,
+    pub inspectors_sha256: String,
+    /// Drawn and candidate counts per class.
+    pub quotas: BTreeMap<String, (usize, usize)>,
+    /// In class order (A, B, …), each class in ticket order.
+    pub picks: Vec<Pick>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DrawError {
+    #[error("empty seed")]
+    EmptySeed,
+    #[error("team size {0} is below two")]
+    TeamSize(usize),
+    #[error("candidate {0} listed twice")]
+    DuplicateCandidate(String),
+    #[error("candidate {id} has no class")]
+    BadClass { id: String },
+    #[error("inspector {0} listed twice")]
+    DuplicateInspector(String),
+    #[error("ratio {ratio_bp} for class {class} is above 100%")]
+    BadRatio { class: String, ratio_bp: u32 },
+    #[error("only {eligible} inspectors may inspect {id}")]
+    TeamUnavailable { id: String, eligible: usize },
+}
+
+impl Coded for DrawError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::EmptySeed => "draw_seed_empty",
+            Self::TeamSize(_) => "draw_team_size",
+            Self::DuplicateCandidate(_) => "draw_duplicate_candidate",
+            Self::BadClass { .. } => "draw_bad_class",
+            Self::DuplicateInspector(_) => "draw_duplicate_inspector",
+            Self::BadRatio { .. } => "draw_bad_ratio",
+            Self::TeamUnavailable { .. } => "draw_team_unavailable",
+        }
+    }
+    fn message_zh(&self) -> String {
+        match self {
+            Self::EmptySeed => "随机种子不能为空".into(),
+            Self::TeamSize(n) => format!("每组检查人员不得少于 2 人（当前 {n} 人）"),
+            Self::DuplicateCandidate(id) => format!("检查对象 {id} 在名录中重复出现"),
+            Self::BadClass { id } => format!("检查对象 {id} 缺少信用风险分类"),
+            Self::DuplicateInspector(c) => format!("执法证号 {c} 在检查人员库中重复出现"),
+            Self::BadRatio { class, ratio_bp } => {
+                format!("{class} 类抽查比例 {}% 超过 100%", f64::from(*ratio_bp) / 100.0)
+            }
+            Self::TeamUnavailable { id, eligible } => format!(
+                "检查对象 {id} 回避后只有 {eligible} 名检查人员可选，不足一组，请扩大检查人员库"
+            ),
+        }
+    }
+}
+
+/// The frozen list as hashed: `id \t class \t grid \n` per candidate, sorted by id.
+pub fn canonical_candidates(candidates: &[Candidate]) -> String {
+    let mut sorted: Vec<&Candidate> = candidates.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let mut s = String::with_capacity(candidates.len() * 24);
+    for c in sorted {
+        s.push_str(&c.id);
+        s.push('\t');
+        s.push_str(&c.class);
+        s.push('\t');
+        s.push_str(c.grid.as_deref().unwrap_or(""));
+        s.push('\n');
+    }
+    s
+}
+
+/// The pool as hashed: `cert \t grid \t conflicts;… \n`, sorted by certificate.
+pub fn canonical_inspectors(inspectors: &[PoolInspector]) -> String {
+    let mut sorted: Vec<&PoolInspector> = inspectors.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.cert_no.cmp(&b.cert_no));
+    let mut s = String::new();
+    for i in sorted {
+        s.push_str(&i.cert_no);
+        s.push('\t');
+        s.push_str(i.grid.as_deref().unwrap_or(""));
+        s.push('\t');
+        s.push_str(&i.conflicts.iter().cloned().collect::<Vec<_>>().join(";"));
+        s.push('\n');
+    }
+    s
+}
+
+/// May `inspector` inspect `candidate`? (recusal: own grid, declared conflict)
+pub fn may_inspect(inspector: &PoolInspector, candidate: &Candidate) -> bool {
+    let same_grid = inspector.grid.is_some() && inspector.grid == candidate.grid;
+    !same_grid && !inspector.conflicts.contains(&candidate.id)
+}
+
+/// Runs a draw. Deterministic: the same input gives the same outcome anywhere.
+pub fn draw(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
+    if input.seed.trim().is_empty() {
+        return Err(DrawError::EmptySeed);
+    }
+    if input.team_size < 2 {
+        return Err(DrawError::TeamSize(input.team_size));
+    }
+    let mut seen = HashSet::with_capacity(input.candidates.len());
+    for c in &input.candidates {
+        if !seen.insert(c.id.as_str()) {
+            return Err(DrawError::DuplicateCandidate(c.id.clone()));
+        }
+        if c.class.trim().is_empty() {
+            return Err(DrawError::BadClass { id: c.id.clone() });
+        }
+    }
+    drop(seen);
+    let mut certs = HashSet::new();
+    for i in &input.inspectors {
+        if !certs.insert(i.cert_no.as_str()) {
+            return Err(DrawError::DuplicateInspector(i.cert_no.clone()));
+        }
+    }
+    let sampler = Sampler::new(&input.seed);
+    let ids: Vec<&str> = input.candidates.iter().map(|c| c.id.as_str()).collect();
+    let keys = sampler.keys(&ids);
+    let mut quotas = BTreeMap::new();
+    let mut chosen: Vec<usize> = Vec::new();
+    match &input.sampling {
+        Sampling::Count { count } => {
+            for c in &input.candidates {
+                quotas.entry(c.class.clone()).or_insert((0, 0)).1 += 1;
+            }
+            let taken = sampler.take_keyed(&ids, keys, *count);
+            for &i in &taken {
+                quotas.get_mut(&input.candidates[i].class).expect("class").0 += 1;
+            }
+            chosen = taken;
+        }
+        Sampling::Ratio { ratios } => {
+            if let Some((class, &ratio_bp)) = ratios.iter().find(|(_, &r)| r > 10_000) {
+                return Err(DrawError::BadRatio {
+                    class: class.clone(),
+                    ratio_bp,
+                });
+            }
+            let mut by_class: BTreeMap<&str, Vec<(u64, u32)>> = BTreeMap::new();
+            for k in keys {
+                by_class
+                    .entry(input.candidates[k.1 as usize].class.as_str())
+                    .or_default()
+                    .push(k);
+            }
+            for (class, class_keys) in by_class {
+                let size = class_keys.len();
+                let n = quota(size, ratios.get(class).copied().unwrap_or(0));
+                quotas.insert(class.to_owned(), (n, size));
+                chosen.extend(sampler.take_keyed(&ids, class_keys, n));
+            }
+        }
+    }
+    let teams = assign_teams(&sampler, input, &chosen)?;
+    let picks = chosen
+        .iter()
+        .zip(teams)
+        .map(|(&i, team)| Pick {
+            id: input.candidates[i].id.clone(),
+            class: input.candidates[i].class.clone(),
+            ticket: sampler.ticket(&input.candidates[i].id),
+            team,
+        })
+        .collect();
+    Ok(DrawOutcome {
+        algorithm: ALGORITHM.into(),
+        algorithm_version: ALGORITHM_VERSION,
+        seed_hash: sampler.seed_hash().to_owned(),
+        candidates_sha256: sha256_hex(&canonical_candidates(&input.candidates)),
+        inspectors_sha256: sha256_hex(&canonical_inspectors(&input.inspectors)),
+        quotas,
+        picks,
+    })
+}
+
+/// The team of one drawn business: eligible inspectors by ticket of "id/cert".
+pub fn team_for(
+    sampler: &Sampler,
+    candidate: &Candidate,
+    inspectors: &[PoolInspector],
+    team_size: usize,
+) -> Result<Vec<String>, DrawError> {
+    let eligible: Vec<String> = inspectors
+        .iter()
+        .filter(|i| may_inspect(i, candidate))
+        .map(|i| format!("{}/{}", candidate.id, i.cert_no))
+        .collect();
+    if eligible.len() < team_size {
+        return Err(DrawError::TeamUnavailable {
+            id: candidate.id.clone(),
+            eligible: eligible.len(),
+        });
+    }
+    let keys: Vec<(u64, u32)> = eligible
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (sampler.key(e), i as u32))
+        .collect();
+    let prefix = candidate.id.len() + 1;
+    Ok(sampler
+        .take_keyed(&eligible, keys, team_size)
+        .into_iter()
+        .map(|i| eligible[i][prefix..].to_owned())
+        .collect())
+}
+
+fn assign_teams(
+    sampler: &Sampler,
+    input: &DrawInput,
+    chosen: &[usize],
+) -> Result<Vec<Vec<String>>, DrawError> {
+    let one = |&i: &usize| team_for(sampler, &input.candidates[i], &input.inspectors, input.team_size);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if chosen.len() < 2_000 || threads == 1 {
+        return chosen.iter().map(one).collect();
+    }
+    let chunk = chosen.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = chosen
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(one).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        let mut all = Vec::with_capacity(chosen.len());
+        for p in parts {
+            all.extend(p.join().expect("team thread")?);
+        }
+        Ok(all)
+    })
+}
+
+/// Where a re-derived draw departs from a published one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    Field {
+        field: &'static str,
+        published: String,
+        derived: String,
+    },
+    Pick {
+        /// 1-based position in the published list.
+        position: usize,
+        published: Option<Pick>,
+        derived: Option<Pick>,
+    },
+}
+
+/// Compares a published outcome with one derived from the published inputs.
+pub fn compare(published: &DrawOutcome, derived: &DrawOutcome) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let fields: [(&'static str, &str, &str); 5] = [
+        ("algorithm", &published.algorithm, &derived.algorithm),
+        ("seed_hash", &published.seed_hash, &derived.seed_hash),
+        (
+            "candidates_sha256",
+            &published.candidates_sha256,
+            &derived.candidates_sha256,
+        ),
+        (
+            "inspectors_sha256",
+            &published.inspectors_sha256,
+            &derived.inspectors_sha256,
+        ),
+        ("quotas", "", ""),
+    ];
+    for (field, a, b) in fields.into_iter().take(4) {
+        if a != b {
+            out.push(Mismatch::Field {
+                field,
+                published: a.to_owned(),
+                derived: b.to_owned(),
+            });
+        }
+    }
+    if published.algorithm_version != derived.algorithm_version {
+        out.push(Mismatch::Field {
+            field: "algorithm_version",
+            published: published.algorithm_version.to_string(),
+            derived: derived.algorithm_version.to_string(),
+        });
+    }
+    if published.quotas != derived.quotas {
+        out.push(Mismatch::Field {
+            field: "quotas",
+            published: format!("{:?}", published.quotas),
+            derived: format!("{:?}", derived.quotas),
+        });
+    }
+    let n = published.picks.len().max(derived.picks.len());
+    for i in 0..n {
+        let (a, b) = (published.picks.get(i), derived.picks.get(i));
+        if a != b {
+            out.push(Mismatch::Pick {
+                position: i + 1,
+                published: a.cloned(),
+                derived: b.cloned(),
+            });
+            if out.len() > 20 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+// ------------------------------------------------------------------ hazards
+
+/// The states of a hazard (隐患). Exactly one at a time; `Closed` is reachable
+/// only through a passing re-check of submitted evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum HazardState {
+    /// 已登记: found, no order yet.
+    Reported,
+    /// 整改中: a rectification order with a deadline.
+    Ordered,
+    /// 待复查: evidence submitted, awaiting re-check.
+    Submitted,
+    /// 已销号: re-checked and closed.
+    Closed,
+}
+
+impl HazardState {
+    pub const ALL: [HazardState; 4] = [Self::Reported, Self::Ordered, Self::Submitted, Self::Closed];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reported => "reported",
+            Self::Ordered => "ordered",
+            Self::Submitted => "submitted",
+            Self::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Reported => "已登记",
+            Self::Ordered => "整改中",
+            Self::Submitted => "待复查",
+            Self::Closed => "已销号",
+        }
+    }
+}
+
+/// What someone does to a hazard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HazardAction {
+    /// 责令整改 with a deadline in working days (computed by the caller).
+    Order,
+    /// 提交整改材料: at least one piece of evidence (photo, document).
+    Submit { evidence: usize },
+    /// 复查: passed closes the hazard; failed sends it back to rectification.
+    Recheck { passed: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HazardError {
+    #[error("action not allowed in state {0:?}")]
+    NotAllowed(HazardState),
+    #[error("evidence required")]
+    NoEvidence,
+}
+
+impl Coded for HazardError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotAllowed(_) => "hazard_state",
+            Self::NoEvidence => "hazard_evidence_required",
+        }
+    }
+    fn message_zh(&self) -> String {
+        match self {
+            Self::NotAllowed(s) => format!("隐患当前为“{}”，不能执行该操作", s.label_zh()),
+            Self::NoEvidence => "请上传整改照片或材料".into(),
+        }
+    }
+}
+
+/// The one transition table.
+pub fn hazard_next(state: HazardState, action: &HazardAction) -> Result<HazardState, HazardError> {
+    use HazardAction as A;
+    use HazardState as S;
+    match (state, action) {
+        (S::Reported, A::Order) => Ok(S::Ordered),
+        // Rectified on the spot (当场整改) or after an order: evidence first.
+        (S::Reported | S::Ordered, A::Submit { evidence }) => {
+            if *evidence == 0 {
+                Err(HazardError::NoEvidence)
+            } else {
+                Ok(S::Submitted)
+            }
+        }
+        (S::Submitted, A::Recheck { passed: true }) => Ok(S::Closed),
+        (S::Submitted, A::Recheck { passed: false }) => Ok(S::Ordered),
+        (s, _) => Err(HazardError::NotAllowed(s)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn world(n: usize, classes: &[&str], grids: usize) -> Vec<Candidate> {
+        (0..n)
+            .map(|i| Candidate {
+                id: format!("9133102{i:05}X"),
+                class: classes[i % classes.len()].into(),
+                grid: Some(format!("g{}", i % grids)),
+            })
+            .collect()
+    }
+
+    fn pool(n: usize, grids: usize) -> Vec<PoolInspector> {
+        (0..n)
+            .map(|i| PoolInspector {
+                cert_no: format!("33102{i:04}"),
+                grid: Some(format!("g{}", i % grids)),
+                conflicts: BTreeSet::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn draw_is_deterministic_and_fingerprinted() {
+        let input = DrawInput {
+            seed: "20261123".into(),
+            sampling: Sampling::Ratio {
+                ratios: [("A".into(), 500), ("B".into(), 2000)].into(),
+            },
+            team_size: 2,
+            candidates: world(200, &["A", "B", "C"], 5),
+            inspectors: pool(6, 3),
+        };
+        let a = draw(&input).unwrap();
+        let b = draw(&input).unwrap();
+        assert_eq!(a, b);
+        // 67 A × 5% → 4 (3.35 rounded up); 67 B × 20% → 14; C has no ratio.
+        assert_eq!(a.quotas["A"], (4, 67));
+        assert_eq!(a.quotas["B"], (14, 67));
+        assert_eq!(a.quotas["C"], (0, 66));
+        assert_eq!(a.picks.len(), 18);
+        assert_eq!(a.seed_hash, sha256_hex("20261123"));
+        // Reordering the list changes neither the fingerprint nor the result.
+        let mut shuffled = input.clone();
+        shuffled.candidates.reverse();
+        assert_eq!(draw(&shuffled).unwrap(), a);
+        // Any edit to the list changes the fingerprint.
+        let mut edited = input.clone();
+        edited.candidates[4].class = "A".into();
+        assert_ne!(draw(&edited).unwrap().candidates_sha256, a.candidates_sha256);
+    }
+
+    #[test]
+    fn draw_errors_are_coded() {
+        let mut input = DrawInput {
+            seed: " ".into(),
+            sampling: Sampling::Count { count: 3 },
+            team_size: 2,
+            candidates: world(10, &["B"], 2),
+            inspectors: pool(2, 2),
+        };
+        assert_eq!(draw(&input).unwrap_err().code(), "draw_seed_empty");
+        input.seed = "1".into();
+        input.team_size = 1;
+        assert_eq!(draw(&input).unwrap_err().code(), "draw_team_size");
+        input.team_size = 2;
+        // Two inspectors, each in one of the two grids: nobody may take a team of two.
+        let err = draw(&input).unwrap_err();
+        assert_eq!(err.code(), "draw_team_unavailable");
+        assert!(err.message_zh().contains("回避"));
+        input.candidates.push(input.candidates[0].clone());
+        assert_eq!(draw(&input).unwrap_err().code(), "draw_duplicate_candidate");
+    }
+
+    #[test]
+    fn compare_finds_a_tampered_pick() {
+        let input = DrawInput {
+            seed: "7".into(),
+            sampling: Sampling::Count { count: 5 },
+            team_size: 2,
+            candidates: world(50, &["B"], 4),
+            inspectors: pool(8, 4),
+        };
+        let real = draw(&input).unwrap();
+        assert!(compare(&real, &real).is_empty());
+        let mut forged = real.clone();
+        forged.picks[2].id = "913310200999X".into();
+        let diff = compare(&forged, &real);
+        assert!(matches!(diff[..], [Mismatch::Pick { position: 3, .. }]));
+    }
+
+    proptest! {
+        #[test]
+        fn teams_respect_size_and_recusal(
+            n in 1usize..120,
+            grids in 1usize..6,
+            inspectors in 4usize..12,
+            team_size in 2usize..4,
+            seed in "[0-9]{1,10}",
+            conflict_every in 2usize..9,
+        ) {
+            let candidates = world(n, &["A", "B", "C", "D"], grids);
+            let mut pool = pool(inspectors, grids + 1);
+            for (k, i) in pool.iter_mut().enumerate() {
+                for c in candidates.iter().skip(k).step_by(conflict_every) {
+                    i.conflicts.insert(c.id.clone());
+                }
+            }
+            let input = DrawInput {
+                seed,
+                sampling: Sampling::Ratio {
+                    ratios: [("A".into(), 500), ("B".into(), 2000), ("C".into(), 6000), ("D".into(), 10_000)].into(),
+                },
+                team_size,
+                candidates: candidates.clone(),
+                inspectors: pool.clone(),
+            };
+            match draw(&input) {
+                Ok(out) => {
+                    for p in &out.picks {
+                        prop_assert!(p.team.len() >= 2);
+                        prop_assert_eq!(p.team.len(), team_size);
+                        let c = candidates.iter().find(|c| c.id == p.id).unwrap();
+                        for cert in &p.team {
+                            let i = pool.iter().find(|i| &i.cert_no == cert).unwrap();
+                            prop_assert!(may_inspect(i, c));
+                        }
+                        let distinct: BTreeSet<&String> = p.team.iter().collect();
+                        prop_assert_eq!(distinct.len(), team_size);
+                    }
+                    for (class, ratio) in [("A", 500u32), ("B", 2000), ("C", 6000), ("D", 10_000)] {
+                        let size = candidates.iter().filter(|c| c.class == class).count();
+                        let drawn = out.picks.iter().filter(|p| p.class == class).count();
+                        prop_assert_eq!(drawn, quota(size, ratio));
+                        prop_assert_eq!(out.quotas.get(class).copied().unwrap_or((0, 0)), (drawn, size));
+                    }
+                }
+                Err(DrawError::TeamUnavailable { id, eligible }) => {
+                    let c = candidates.iter().find(|c| c.id == id).unwrap();
+                    prop_assert_eq!(pool.iter().filter(|i| may_inspect(i, c)).count(), eligible);
+                    prop_assert!(eligible < team_size);
+                }
+                Err(e) => prop_assert!(false, "unexpected {e:?}"),
+            }
+        }
+
+        #[test]
+        fn hazards_close_only_after_evidence_and_recheck(
+            actions in proptest::collection::vec((0u8..3, 0usize..3, any::<bool>()), 0..30)
+        ) {
+            let mut state = HazardState::Reported;
+            let mut evidence_since_order = false;
+            for (kind, evidence, passed) in actions {
+                let action = match kind {
+                    0 => HazardAction::Order,
+                    1 => HazardAction::Submit { evidence },
+                    _ => HazardAction::Recheck { passed },
+                };
+                let before = state;
+                match hazard_next(state, &action) {
+                    Ok(next) => {
+                        if next == HazardState::Closed {
+                            prop_assert_eq!(before, HazardState::Submitted);
+                            prop_assert!(evidence_since_order);
+                            prop_assert_eq!(action, HazardAction::Recheck { passed: true });
+                        }
+                        if next == HazardState::Submitted { evidence_since_order = true; }
+                        if next == HazardState::Ordered { evidence_since_order = false; }
+                        state = next;
+                    }
+                    Err(_) => prop_assert_eq!(state, before),
+                }
+            }
+        }
+    }
+}
