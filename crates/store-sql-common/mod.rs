@@ -1,9 +1,13 @@
 //! SQL shared by both backends (see README.md beside this file).
 mod audit;
+mod inspection;
 mod registry;
 mod system;
 
 pub(crate) use audit::append_audit;
+// Used by SQLite's on-thread reads (`fast.rs`); PostgreSQL reads through sqlx.
+#[allow(unused_imports)]
+pub(crate) use inspection::{candidate_sql, SqlArg};
 
 use crate::{map_err, Db, StoreError, StoreResult};
 use chrono::{DateTime, SubsecRound, Utc};

@@ -124,7 +124,10 @@ impl Coded for DrawError {
             Self::BadClass { id } => format!("检查对象 {id} 缺少信用风险分类"),
             Self::DuplicateInspector(c) => format!("执法证号 {c} 在检查人员库中重复出现"),
             Self::BadRatio { class, ratio_bp } => {
-                format!("{class} 类抽查比例 {}% 超过 100%", f64::from(*ratio_bp) / 100.0)
+                format!(
+                    "{class} 类抽查比例 {}% 超过 100%",
+                    f64::from(*ratio_bp) / 100.0
+                )
             }
             Self::TeamUnavailable { id, eligible } => format!(
                 "检查对象 {id} 回避后只有 {eligible} 名检查人员可选，不足一组，请扩大检查人员库"
@@ -291,7 +294,14 @@ fn assign_teams(
     input: &DrawInput,
     chosen: &[usize],
 ) -> Result<Vec<Vec<String>>, DrawError> {
-    let one = |&i: &usize| team_for(sampler, &input.candidates[i], &input.inspectors, input.team_size);
+    let one = |&i: &usize| {
+        team_for(
+            sampler,
+            &input.candidates[i],
+            &input.inspectors,
+            input.team_size,
+        )
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if chosen.len() < 2_000 || threads == 1 {
         return chosen.iter().map(one).collect();
@@ -403,7 +413,8 @@ pub enum HazardState {
 }
 
 impl HazardState {
-    pub const ALL: [HazardState; 4] = [Self::Reported, Self::Ordered, Self::Submitted, Self::Closed];
+    pub const ALL: [HazardState; 4] =
+        [Self::Reported, Self::Ordered, Self::Submitted, Self::Closed];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reported => "reported",
@@ -531,7 +542,10 @@ mod tests {
         // Any edit to the list changes the fingerprint.
         let mut edited = input.clone();
         edited.candidates[4].class = "A".into();
-        assert_ne!(draw(&edited).unwrap().candidates_sha256, a.candidates_sha256);
+        assert_ne!(
+            draw(&edited).unwrap().candidates_sha256,
+            a.candidates_sha256
+        );
     }
 
     #[test]

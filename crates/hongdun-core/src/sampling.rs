@@ -150,8 +150,11 @@ impl Sampler {
             // Ids sharing the boundary key may sit on either side: gather all of
             // them and let the full tickets decide.
             let boundary = keys[n - 1].0;
-            let mut chosen: Vec<(u64, u32)> =
-                keys[..n].iter().copied().filter(|k| k.0 < boundary).collect();
+            let mut chosen: Vec<(u64, u32)> = keys[..n]
+                .iter()
+                .copied()
+                .filter(|k| k.0 < boundary)
+                .collect();
             let mut ties: Vec<(u64, u32)> =
                 keys.iter().copied().filter(|k| k.0 == boundary).collect();
             ties.sort_by(|a, b| {

@@ -67,6 +67,14 @@ impl PgStore {
         None
     }
 
+    pub(crate) async fn fast_draw_candidates(
+        &self,
+        _scope: &hongdun_store::ScopeFilter,
+        _q: &hongdun_store::CandidateQuery,
+    ) -> Option<StoreResult<Vec<hongdun_store::DrawCandidate>>> {
+        None
+    }
+
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let opts = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("bad PostgreSQL URL: {e}")))?

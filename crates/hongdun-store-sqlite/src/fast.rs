@@ -12,7 +12,8 @@ use crate::common::{enum_col, like_pattern};
 use hongdun_core::ids::UnitId;
 use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
 use hongdun_store::{
-    Entity, EntityQuery, EntitySort, Licence, Page, ScopeFilter, StoreError, StoreResult,
+    DrawCandidate, Entity, EntityQuery, EntitySort, Licence, Page, ScopeFilter, StoreError,
+    StoreResult,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, Row};
@@ -126,6 +127,45 @@ impl FastReads {
             idle.push(conn);
         }
         out
+    }
+
+    /// The candidate list of a draw (SQL from `candidate_sql`), read straight
+    /// from the file: a province's ten million rows are too many to hand across
+    /// sqlx's worker channel one by one.
+    pub(crate) fn draw_candidates(
+        &self,
+        sql: &str,
+        args: Vec<crate::common::SqlArg>,
+    ) -> StoreResult<Vec<DrawCandidate>> {
+        use crate::common::SqlArg;
+        let values: Vec<Value> = args
+            .into_iter()
+            .map(|a| match a {
+                SqlArg::Text(t) => Value::Text(t),
+                SqlArg::Int(i) => Value::Integer(i),
+                // As sqlx writes timestamps into SQLite, so text comparison holds.
+                SqlArg::Time(t) => {
+                    Value::Text(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+                }
+            })
+            .collect();
+        self.with(|conn| {
+            let mut stmt = conn.prepare(sql).map_err(fail)?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(values))
+                .map_err(fail)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(fail)? {
+                out.push(DrawCandidate {
+                    entity_id: r.get(0).map_err(fail)?,
+                    id: r.get(1).map_err(fail)?,
+                    class: r.get(2).map_err(fail)?,
+                    grid: r.get(3).map_err(fail)?,
+                    unit_id: r.get::<_, Option<i64>>(4).map_err(fail)?.map(UnitId),
+                });
+            }
+            Ok(out)
+        })
     }
 
     /// One entity by credit code with its licences, in one indexed query.

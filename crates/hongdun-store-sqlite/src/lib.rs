@@ -121,6 +121,21 @@ impl SqliteStore {
         self.fast.as_ref().map(|f| f.licences_of_many(ids))
     }
 
+    /// A draw's candidate list on a blocking thread from the read-only pool.
+    pub(crate) async fn fast_draw_candidates(
+        &self,
+        scope: &ScopeFilter,
+        q: &hongdun_store::CandidateQuery,
+    ) -> Option<StoreResult<Vec<hongdun_store::DrawCandidate>>> {
+        let fast = self.fast.clone()?;
+        let (sql, args) = common::candidate_sql(scope, q);
+        Some(
+            tokio::task::spawn_blocking(move || fast.draw_candidates(&sql, args))
+                .await
+                .unwrap_or_else(|e| Err(StoreError::Other(format!("candidate reader: {e}")))),
+        )
+    }
+
     /// The pool, for the conformance suite's direct-tampering tests.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

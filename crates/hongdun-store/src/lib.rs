@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod inspection;
 pub mod registry;
 pub mod system;
 
@@ -14,6 +15,7 @@ use hongdun_core::system::Scope;
 use serde::Serialize;
 
 pub use audit::{AuditChange, AuditCtx, AuditQuery, AuditRow, AuditStore};
+pub use inspection::*;
 pub use registry::*;
 pub use system::*;
 
@@ -124,6 +126,7 @@ pub trait Store:
     + CalendarStore
     + EntityStore
     + ImportStore
+    + InspectionStore
     + Send
     + Sync
 {

@@ -1,0 +1,428 @@
+//! The `inspection` module: items, plans, draws (immutable once written), tasks
+//! with their field records and publication, and hazards with their events.
+use crate::{AuditCtx, Page, Paging, ScopeFilter, StoreResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use hongdun_core::ids::{UnitId, UserId};
+use hongdun_core::inspection::HazardState;
+use hongdun_core::registry::EntityKind;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InspectionItem {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// The section (科室) whose item it is.
+    pub department_id: Option<UnitId>,
+    /// 检查依据: the law and article.
+    pub legal_basis: String,
+    /// Entity kinds it applies to; empty = every kind.
+    pub kinds: Vec<String>,
+    /// Industry-code prefixes it applies to; empty = every industry.
+    pub industries: Vec<String>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInspectionItem {
+    pub code: String,
+    pub name: String,
+    pub department_id: Option<UnitId>,
+    pub legal_basis: String,
+    pub kinds: Vec<String>,
+    pub industries: Vec<String>,
+    pub enabled: bool,
+}
+
+/// Which businesses a plan targets (all optional, combined with AND).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TargetFilter {
+    /// Division codes or prefixes (a county, a township).
+    #[serde(default)]
+    pub divisions: Vec<String>,
+    /// Industry-code prefixes.
+    #[serde(default)]
+    pub industries: Vec<String>,
+    #[serde(default)]
+    pub kinds: Vec<EntityKind>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InspectionPlan {
+    pub id: i64,
+    pub unit_id: UnitId,
+    pub name: String,
+    /// The sections taking part (a joint inspection when more than one).
+    pub departments: Vec<UnitId>,
+    pub items: Vec<i64>,
+    pub target: TargetFilter,
+    /// `hongdun_core::inspection::Sampling` as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub sampling: serde_json::Value,
+    pub exclude_months: i64,
+    pub team_size: i64,
+    pub pool: Vec<UserId>,
+    pub publish_days: i64,
+    /// draft, drawn
+    pub status: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPlan {
+    pub unit_id: UnitId,
+    pub name: String,
+    pub departments: Vec<UnitId>,
+    pub items: Vec<i64>,
+    pub target: TargetFilter,
+    pub sampling: serde_json::Value,
+    pub exclude_months: i64,
+    pub team_size: i64,
+    pub pool: Vec<UserId>,
+    pub publish_days: i64,
+}
+
+/// A business that may be drawn, as the store hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawCandidate {
+    pub entity_id: i64,
+    /// Credit code, else registration number.
+    pub id: String,
+    pub class: String,
+    pub grid: Option<String>,
+    pub unit_id: Option<UnitId>,
+}
+
+/// What decides the candidate list.
+#[derive(Debug, Clone, Default)]
+pub struct CandidateQuery {
+    pub target: TargetFilter,
+    /// Businesses visited on or after this day are left out.
+    pub visited_since: Option<NaiveDate>,
+}
+
+/// An inspector of the pool with what recusal needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PoolMember {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub unit_id: UnitId,
+    pub cert_no: Option<String>,
+    /// The code of the grid unit the inspector belongs to, if any.
+    pub grid: Option<String>,
+    /// Credit codes of declared conflicts.
+    pub conflicts: Vec<String>,
+}
+
+/// A draw as stored (immutable).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Draw {
+    pub id: i64,
+    pub plan_id: Option<i64>,
+    pub unit_id: UnitId,
+    /// plan (businesses and teams) or revisit (回头看 of closed hazards)
+    pub kind: String,
+    pub seed: String,
+    /// typed (entered by a person) or os (from the operating system)
+    pub seed_source: String,
+    pub seed_hash: String,
+    pub algorithm: String,
+    pub algorithm_version: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub sampling: serde_json::Value,
+    pub team_size: i64,
+    pub candidates_count: i64,
+    pub candidates_sha256: String,
+    /// The pool as drawn (`PoolInspector`s) as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub inspectors: serde_json::Value,
+    pub inspectors_sha256: String,
+    /// `DrawOutcome` as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub outcome: serde_json::Value,
+    pub drawn_by: String,
+    pub drawn_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDraw {
+    pub plan_id: Option<i64>,
+    pub unit_id: UnitId,
+    pub kind: String,
+    pub seed: String,
+    pub seed_source: String,
+    pub seed_hash: String,
+    pub algorithm: String,
+    pub algorithm_version: i64,
+    pub sampling: serde_json::Value,
+    pub team_size: i64,
+    pub candidates_count: i64,
+    pub candidates_sha256: String,
+    pub inspectors: serde_json::Value,
+    pub inspectors_sha256: String,
+    pub outcome: serde_json::Value,
+}
+
+/// A task to create with a draw: one drawn business and its team.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub entity_id: i64,
+    pub unit_id: Option<UnitId>,
+    pub team: Vec<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Task {
+    pub id: i64,
+    pub plan_id: i64,
+    pub plan_name: String,
+    pub draw_id: i64,
+    pub seq: i64,
+    pub entity_id: i64,
+    pub uscc: Option<String>,
+    pub entity_name: String,
+    pub address: Option<String>,
+    pub unit_id: Option<UnitId>,
+    pub team: Vec<UserId>,
+    /// assigned, done
+    pub status: String,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+    pub visited_at: Option<DateTime<Utc>>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub publish_due: Option<NaiveDate>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemRecord {
+    pub item_id: i64,
+    /// compliant, non_compliant, not_applicable
+    pub verdict: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// References to uploaded photos.
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// The result of a visit, written once.
+#[derive(Debug, Clone)]
+pub struct TaskResult {
+    pub records: Vec<ItemRecord>,
+    pub outcome: String,
+    pub note: Option<String>,
+    pub visited_at: DateTime<Utc>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub publish_due: NaiveDate,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskQuery {
+    pub plan_id: Option<i64>,
+    /// Tasks whose team includes this user (and which they may see even
+    /// outside their unit's scope).
+    pub member: Option<UserId>,
+    pub status: Option<String>,
+    /// Visited, unpublished, and due before this day.
+    pub publication_overdue: Option<NaiveDate>,
+    pub paging: Paging,
+}
+
+/// A published result as the public sees it: no class, no personal data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicInspection {
+    pub uscc: Option<String>,
+    pub entity_name: String,
+    pub plan_name: String,
+    pub authority: String,
+    pub visited_on: NaiveDate,
+    pub outcome: String,
+    pub published_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Hazard {
+    pub id: i64,
+    pub unit_id: UnitId,
+    pub entity_id: Option<i64>,
+    /// The business name or the place.
+    pub place: String,
+    pub task_id: Option<i64>,
+    pub category: String,
+    pub description: String,
+    pub state: HazardState,
+    pub deadline: Option<NaiveDate>,
+    pub found_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewHazard {
+    pub unit_id: UnitId,
+    pub entity_id: Option<i64>,
+    pub place: String,
+    pub task_id: Option<i64>,
+    pub category: String,
+    pub description: String,
+    pub found_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HazardEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    /// report, order, submit, recheck_pass, recheck_fail
+    pub action: String,
+    /// The state after the step.
+    pub state: HazardState,
+    pub note: Option<String>,
+    pub evidence: Vec<String>,
+    pub deadline: Option<NaiveDate>,
+}
+
+/// One step applied to a hazard; the app computed `to` with the core's table.
+#[derive(Debug, Clone)]
+pub struct HazardStep {
+    pub from: HazardState,
+    pub to: HazardState,
+    pub action: String,
+    pub note: Option<String>,
+    pub evidence: Vec<String>,
+    pub deadline: Option<NaiveDate>,
+    pub today: NaiveDate,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HazardQuery {
+    pub state: Option<HazardState>,
+    pub unit_id: Option<UnitId>,
+    pub category: Option<String>,
+    /// Open with a deadline before this day.
+    pub overdue: Option<NaiveDate>,
+    pub closed_between: Option<(NaiveDate, NaiveDate)>,
+    pub paging: Paging,
+}
+
+/// Counts per office and day (日巡查), the basis of weekly comparison and
+/// monthly ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HazardDay {
+    pub unit_id: UnitId,
+    pub day: NaiveDate,
+    pub found: i64,
+    pub closed: i64,
+}
+
+#[async_trait::async_trait]
+pub trait InspectionStore {
+    async fn put_item(
+        &self,
+        ctx: &AuditCtx,
+        item: &NewInspectionItem,
+    ) -> StoreResult<InspectionItem>;
+    async fn list_items(&self) -> StoreResult<Vec<InspectionItem>>;
+    async fn put_conflict(
+        &self,
+        ctx: &AuditCtx,
+        user: UserId,
+        uscc: &str,
+        reason: &str,
+    ) -> StoreResult<()>;
+
+    async fn create_plan(&self, ctx: &AuditCtx, plan: &NewPlan) -> StoreResult<InspectionPlan>;
+    async fn get_plan(&self, scope: &ScopeFilter, id: i64) -> StoreResult<InspectionPlan>;
+    async fn list_plans(
+        &self,
+        scope: &ScopeFilter,
+        paging: Paging,
+    ) -> StoreResult<Page<InspectionPlan>>;
+
+    /// Active businesses in scope matching the target, minus those visited since
+    /// the cut-off; sorted by id.
+    async fn draw_candidates(
+        &self,
+        scope: &ScopeFilter,
+        q: &CandidateQuery,
+    ) -> StoreResult<Vec<DrawCandidate>>;
+    async fn pool_members(&self, users: &[UserId]) -> StoreResult<Vec<PoolMember>>;
+    /// Writes the draw, its frozen list (`list`, the canonical text), the tasks
+    /// and their teams, and marks the plan drawn — one transaction, one audit row.
+    /// A plan drawn already is a conflict on `plan_id`.
+    async fn save_draw(
+        &self,
+        ctx: &AuditCtx,
+        draw: &NewDraw,
+        list: &str,
+        tasks: &[NewTask],
+    ) -> StoreResult<Draw>;
+    async fn get_draw(&self, scope: &ScopeFilter, id: i64) -> StoreResult<Draw>;
+    async fn draw_of_plan(&self, scope: &ScopeFilter, plan_id: i64) -> StoreResult<Draw>;
+    /// The canonical candidate list of a draw, as frozen.
+    async fn draw_list(&self, draw_id: i64) -> StoreResult<String>;
+
+    async fn list_tasks(&self, scope: &ScopeFilter, q: &TaskQuery) -> StoreResult<Page<Task>>;
+    async fn get_task(
+        &self,
+        scope: &ScopeFilter,
+        member: Option<UserId>,
+        id: i64,
+    ) -> StoreResult<Task>;
+    async fn task_records(&self, task_id: i64) -> StoreResult<Vec<ItemRecord>>;
+    /// Records a visit once: a task already done is a conflict on `status`.
+    async fn record_task(
+        &self,
+        ctx: &AuditCtx,
+        scope: &ScopeFilter,
+        member: Option<UserId>,
+        id: i64,
+        result: &TaskResult,
+    ) -> StoreResult<Task>;
+    async fn publish_task(&self, ctx: &AuditCtx, scope: &ScopeFilter, id: i64)
+        -> StoreResult<Task>;
+    async fn public_inspections(&self, uscc: &str) -> StoreResult<Vec<PublicInspection>>;
+
+    async fn create_hazard(&self, ctx: &AuditCtx, h: &NewHazard) -> StoreResult<Hazard>;
+    async fn get_hazard(
+        &self,
+        scope: &ScopeFilter,
+        id: i64,
+    ) -> StoreResult<(Hazard, Vec<HazardEvent>)>;
+    /// Applies a step if the hazard is still in `step.from` (else a conflict on
+    /// `state`), with its event and audit row.
+    async fn hazard_step(
+        &self,
+        ctx: &AuditCtx,
+        scope: &ScopeFilter,
+        id: i64,
+        step: &HazardStep,
+    ) -> StoreResult<Hazard>;
+    async fn list_hazards(&self, scope: &ScopeFilter, q: &HazardQuery)
+        -> StoreResult<Page<Hazard>>;
+    /// Found and closed per office and day within [from, to].
+    async fn hazard_days(
+        &self,
+        scope: &ScopeFilter,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<HazardDay>>;
+}

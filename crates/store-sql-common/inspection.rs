@@ -1,0 +1,1113 @@
+//! Inspection items, plans, draws, tasks and hazards.
+use super::{append_audit, enum_col, get, join_list, now, push_scope, split_list, DbRow};
+use crate::{map_err, Backend, Db};
+use chrono::NaiveDate;
+use hongdun_core::ids::{UnitId, UserId};
+use hongdun_core::inspection::HazardState;
+use hongdun_store::*;
+use sqlx::QueryBuilder;
+use std::collections::HashMap;
+
+fn ids_text<T: Copy>(ids: &[T], f: impl Fn(T) -> i64) -> String {
+    ids.iter()
+        .map(|&i| f(i).to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+fn ids_parse(s: &str) -> Vec<i64> {
+    s.split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect()
+}
+fn json_col(r: &DbRow, col: &str) -> StoreResult<serde_json::Value> {
+    let s: String = get(r, col)?;
+    serde_json::from_str(&s).map_err(|e| StoreError::Other(format!("bad JSON in {col}: {e}")))
+}
+
+fn item_from(r: &DbRow) -> StoreResult<InspectionItem> {
+    Ok(InspectionItem {
+        id: get(r, "id")?,
+        code: get(r, "code")?,
+        name: get(r, "name")?,
+        department_id: get::<Option<i64>>(r, "department_id")?.map(UnitId),
+        legal_basis: get(r, "legal_basis")?,
+        kinds: split_list(&get::<String>(r, "kinds")?),
+        industries: split_list(&get::<String>(r, "industries")?),
+        enabled: get(r, "enabled")?,
+    })
+}
+
+const PLAN_COLS: &str = "id, unit_id, name, departments, items, target, sampling, exclude_months, \
+    team_size, pool, publish_days, status, created_by, created_at";
+
+fn plan_from(r: &DbRow) -> StoreResult<InspectionPlan> {
+    Ok(InspectionPlan {
+        id: get(r, "id")?,
+        unit_id: UnitId(get(r, "unit_id")?),
+        name: get(r, "name")?,
+        departments: ids_parse(&get::<String>(r, "departments")?)
+            .into_iter()
+            .map(UnitId)
+            .collect(),
+        items: ids_parse(&get::<String>(r, "items")?),
+        target: serde_json::from_value(json_col(r, "target")?)
+            .map_err(|e| StoreError::Other(format!("bad target: {e}")))?,
+        sampling: json_col(r, "sampling")?,
+        exclude_months: i64::from(get::<i32>(r, "exclude_months")?),
+        team_size: i64::from(get::<i32>(r, "team_size")?),
+        pool: ids_parse(&get::<String>(r, "pool")?)
+            .into_iter()
+            .map(UserId)
+            .collect(),
+        publish_days: i64::from(get::<i32>(r, "publish_days")?),
+        status: get(r, "status")?,
+        created_by: get(r, "created_by")?,
+        created_at: get(r, "created_at")?,
+    })
+}
+
+const DRAW_COLS: &str = "id, plan_id, unit_id, kind, seed, seed_source, seed_hash, algorithm, \
+    algorithm_version, sampling, team_size, candidates_count, candidates_sha256, inspectors, \
+    inspectors_sha256, outcome, drawn_by, drawn_at";
+
+fn draw_from(r: &DbRow) -> StoreResult<Draw> {
+    Ok(Draw {
+        id: get(r, "id")?,
+        plan_id: get(r, "plan_id")?,
+        unit_id: UnitId(get(r, "unit_id")?),
+        kind: get(r, "kind")?,
+        seed: get(r, "seed")?,
+        seed_source: get(r, "seed_source")?,
+        seed_hash: get(r, "seed_hash")?,
+        algorithm: get(r, "algorithm")?,
+        algorithm_version: i64::from(get::<i32>(r, "algorithm_version")?),
+        sampling: json_col(r, "sampling")?,
+        team_size: i64::from(get::<i32>(r, "team_size")?),
+        candidates_count: get(r, "candidates_count")?,
+        candidates_sha256: get(r, "candidates_sha256")?,
+        inspectors: json_col(r, "inspectors")?,
+        inspectors_sha256: get(r, "inspectors_sha256")?,
+        outcome: json_col(r, "outcome")?,
+        drawn_by: get(r, "drawn_by")?,
+        drawn_at: get(r, "drawn_at")?,
+    })
+}
+
+const TASK_SELECT: &str = "SELECT t.id, t.plan_id, p.name AS plan_name, t.draw_id, t.seq, t.entity_id, \
+    e.uscc, e.name AS entity_name, e.address, t.unit_id, t.team, t.status, t.outcome, t.note, \
+    t.visited_at, t.lat, t.lng, t.publish_due, t.published_at \
+    FROM inspection_task t JOIN inspection_plan p ON p.id = t.plan_id JOIN entity e ON e.id = t.entity_id \
+    WHERE 1 = 1";
+
+fn task_from(r: &DbRow) -> StoreResult<Task> {
+    Ok(Task {
+        id: get(r, "id")?,
+        plan_id: get(r, "plan_id")?,
+        plan_name: get(r, "plan_name")?,
+        draw_id: get(r, "draw_id")?,
+        seq: i64::from(get::<i32>(r, "seq")?),
+        entity_id: get(r, "entity_id")?,
+        uscc: get(r, "uscc")?,
+        entity_name: get(r, "entity_name")?,
+        address: get(r, "address")?,
+        unit_id: get::<Option<i64>>(r, "unit_id")?.map(UnitId),
+        team: ids_parse(&get::<String>(r, "team")?)
+            .into_iter()
+            .map(UserId)
+            .collect(),
+        status: get(r, "status")?,
+        outcome: get(r, "outcome")?,
+        note: get(r, "note")?,
+        visited_at: get(r, "visited_at")?,
+        lat: get(r, "lat")?,
+        lng: get(r, "lng")?,
+        publish_due: get(r, "publish_due")?,
+        published_at: get(r, "published_at")?,
+    })
+}
+
+/// Task visibility: the office's scope, or membership of the team.
+fn push_task_scope(qb: &mut QueryBuilder<'_, Db>, scope: &ScopeFilter, member: Option<UserId>) {
+    if matches!(scope, ScopeFilter::All) {
+        return;
+    }
+    qb.push(" AND ((TRUE");
+    push_scope(qb, scope, "t.unit_id", None);
+    qb.push(")");
+    if let Some(u) = member {
+        qb.push(
+            " OR EXISTS (SELECT 1 FROM inspection_task_member m WHERE m.task_id = t.id AND m.user_id = ",
+        )
+        .push_bind(u.0)
+        .push(")");
+    }
+    qb.push(")");
+}
+
+const HAZARD_COLS: &str = "id, unit_id, entity_id, place, task_id, category, description, state, \
+    deadline, found_on, closed_on, created_by, updated_at";
+
+fn hazard_from(r: &DbRow) -> StoreResult<Hazard> {
+    Ok(Hazard {
+        id: get(r, "id")?,
+        unit_id: UnitId(get(r, "unit_id")?),
+        entity_id: get(r, "entity_id")?,
+        place: get(r, "place")?,
+        task_id: get(r, "task_id")?,
+        category: get(r, "category")?,
+        description: get(r, "description")?,
+        state: enum_col(
+            &get::<String>(r, "state")?,
+            HazardState::parse,
+            "hazard.state",
+        )?,
+        deadline: get(r, "deadline")?,
+        found_on: get(r, "found_on")?,
+        closed_on: get(r, "closed_on")?,
+        created_by: get(r, "created_by")?,
+        updated_at: get(r, "updated_at")?,
+    })
+}
+
+/// A bind value of a statement built as text (shared by sqlx and SQLite's on-thread reads).
+pub(crate) enum SqlArg {
+    Text(String),
+    Int(i64),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+/// The candidate query as SQL with `$n` placeholders and its values: active
+/// businesses in scope matching the target, minus those visited since the cut-off.
+pub(crate) fn candidate_sql(scope: &ScopeFilter, q: &CandidateQuery) -> (String, Vec<SqlArg>) {
+    let mut sql = String::from(
+        "SELECT e.id, COALESCE(e.uscc, e.reg_no) AS code, COALESCE(e.risk_class, 'B') AS class, \
+         e.grid, e.unit_id FROM entity e WHERE e.status = 'active'",
+    );
+    let mut args: Vec<SqlArg> = Vec::new();
+    let bind = |args: &mut Vec<SqlArg>, a: SqlArg| {
+        args.push(a);
+        format!("${}", args.len())
+    };
+    if let ScopeFilter::Limited { units, .. } = scope {
+        // Candidates are never a person's own records: only the unit part applies.
+        sql.push_str(" AND e.unit_id IN (NULL");
+        for u in units {
+            sql.push_str(", ");
+            sql.push_str(&bind(&mut args, SqlArg::Int(u.0)));
+        }
+        sql.push(')');
+    }
+    let t = &q.target;
+    let any_of = |sql: &mut String,
+                  args: &mut Vec<SqlArg>,
+                  values: &[String],
+                  f: &dyn Fn(&str) -> (String, Vec<String>)| {
+        if values.is_empty() {
+            return;
+        }
+        sql.push_str(" AND (FALSE");
+        for v in values {
+            let (cond, vals) = f(v);
+            let mut cond = cond;
+            for (i, val) in vals.into_iter().enumerate() {
+                cond = cond.replace(&format!("{{{i}}}"), &bind(args, SqlArg::Text(val)));
+            }
+            sql.push_str(" OR ");
+            sql.push_str(&cond);
+        }
+        sql.push(')');
+    };
+    any_of(&mut sql, &mut args, &t.divisions, &|d| {
+        let p = format!("{}%", super::like_escape(d));
+        (
+            "e.township_code LIKE {0} ESCAPE '\\' OR e.county_code LIKE {1} ESCAPE '\\'".into(),
+            vec![p.clone(), p],
+        )
+    });
+    any_of(&mut sql, &mut args, &t.industries, &|i| {
+        (
+            "e.industry LIKE {0} ESCAPE '\\'".into(),
+            vec![format!("{}%", super::like_escape(i))],
+        )
+    });
+    let kinds: Vec<String> = t.kinds.iter().map(|k| k.as_str().to_owned()).collect();
+    any_of(&mut sql, &mut args, &kinds, &|k| {
+        ("e.kind = {0}".into(), vec![k.to_owned()])
+    });
+    any_of(&mut sql, &mut args, &t.tags, &|tag| {
+        (
+            "(' ' || e.tags || ' ') LIKE {0} ESCAPE '\\'".into(),
+            vec![format!("% {} %", super::like_escape(tag))],
+        )
+    });
+    if let Some(since) = q.visited_since {
+        let at = bind(
+            &mut args,
+            SqlArg::Time(since.and_hms_opt(0, 0, 0).expect("midnight").and_utc()),
+        );
+        sql.push_str(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM inspection_task vt WHERE vt.entity_id = e.id AND vt.visited_at >= {at})"
+        ));
+    }
+    (sql, args)
+}
+
+#[async_trait::async_trait]
+impl InspectionStore for Backend {
+    async fn put_item(
+        &self,
+        ctx: &AuditCtx,
+        item: &NewInspectionItem,
+    ) -> StoreResult<InspectionItem> {
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let r = sqlx::query(
+            "INSERT INTO inspection_item (code, name, department_id, legal_basis, kinds, industries, enabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, department_id = excluded.department_id, \
+             legal_basis = excluded.legal_basis, kinds = excluded.kinds, industries = excluded.industries, \
+             enabled = excluded.enabled, updated_at = excluded.updated_at \
+             RETURNING id, code, name, department_id, legal_basis, kinds, industries, enabled",
+        )
+        .bind(&item.code)
+        .bind(&item.name)
+        .bind(item.department_id.map(|u| u.0))
+        .bind(&item.legal_basis)
+        .bind(join_list(&item.kinds))
+        .bind(join_list(&item.industries))
+        .bind(item.enabled)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let saved = item_from(&r)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), _>(
+                "inspection.item.put",
+                "inspection_item",
+                saved.id,
+                None,
+                Some(&saved),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    async fn list_items(&self) -> StoreResult<Vec<InspectionItem>> {
+        sqlx::query(
+            "SELECT id, code, name, department_id, legal_basis, kinds, industries, enabled \
+             FROM inspection_item ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(item_from)
+        .collect()
+    }
+
+    async fn put_conflict(
+        &self,
+        ctx: &AuditCtx,
+        user: UserId,
+        uscc: &str,
+        reason: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO inspector_conflict (user_id, uscc, reason, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, uscc) DO UPDATE SET reason = excluded.reason",
+        )
+        .bind(user.0)
+        .bind(uscc)
+        .bind(reason)
+        .bind(now())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), _>(
+                "inspection.conflict.put",
+                "app_user",
+                user.0,
+                None,
+                Some(&serde_json::json!({ "uscc": uscc, "reason": reason })),
+            ),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    async fn create_plan(&self, ctx: &AuditCtx, p: &NewPlan) -> StoreResult<InspectionPlan> {
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let r = sqlx::query(&format!(
+            "INSERT INTO inspection_plan (unit_id, name, departments, items, target, sampling, exclude_months, \
+             team_size, pool, publish_days, status, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $12) RETURNING {PLAN_COLS}"
+        ))
+        .bind(p.unit_id.0)
+        .bind(&p.name)
+        .bind(ids_text(&p.departments, |u| u.0))
+        .bind(ids_text(&p.items, |i| i))
+        .bind(serde_json::to_string(&p.target).map_err(|e| StoreError::Other(e.to_string()))?)
+        .bind(p.sampling.to_string())
+        .bind(p.exclude_months as i32)
+        .bind(p.team_size as i32)
+        .bind(ids_text(&p.pool, |u| u.0))
+        .bind(p.publish_days as i32)
+        .bind(&ctx.actor_name)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let plan = plan_from(&r)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), _>(
+                "inspection.plan.create",
+                "inspection_plan",
+                plan.id,
+                None,
+                Some(&plan),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+
+    async fn get_plan(&self, scope: &ScopeFilter, id: i64) -> StoreResult<InspectionPlan> {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {PLAN_COLS} FROM inspection_plan WHERE id = "
+        ));
+        qb.push_bind(id);
+        push_scope(&mut qb, scope, "unit_id", None);
+        plan_from(&qb.build().fetch_one(&self.pool).await.map_err(map_err)?)
+    }
+
+    async fn list_plans(
+        &self,
+        scope: &ScopeFilter,
+        paging: Paging,
+    ) -> StoreResult<Page<InspectionPlan>> {
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM inspection_plan WHERE 1 = 1");
+        push_scope(&mut qb, scope, "unit_id", None);
+        let total: i64 = get(
+            &qb.build().fetch_one(&self.pool).await.map_err(map_err)?,
+            "n",
+        )?;
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {PLAN_COLS} FROM inspection_plan WHERE 1 = 1"
+        ));
+        push_scope(&mut qb, scope, "unit_id", None);
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(paging.per_page)
+            .push(" OFFSET ")
+            .push_bind(paging.offset());
+        let items = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(plan_from)
+            .collect::<StoreResult<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            page: paging.page,
+            per_page: paging.per_page,
+        })
+    }
+
+    async fn draw_candidates(
+        &self,
+        scope: &ScopeFilter,
+        q: &CandidateQuery,
+    ) -> StoreResult<Vec<DrawCandidate>> {
+        if let Some(fast) = self.fast_draw_candidates(scope, q).await {
+            return fast;
+        }
+        let (sql, args) = candidate_sql(scope, q);
+        let mut query = sqlx::query(&sql);
+        for a in args {
+            query = match a {
+                SqlArg::Text(t) => query.bind(t),
+                SqlArg::Int(i) => query.bind(i),
+                SqlArg::Time(t) => query.bind(t),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DrawCandidate {
+                    entity_id: get(r, "id")?,
+                    id: get(r, "code")?,
+                    class: get(r, "class")?,
+                    grid: get(r, "grid")?,
+                    unit_id: get::<Option<i64>>(r, "unit_id")?.map(UnitId),
+                })
+            })
+            .collect()
+    }
+
+    async fn pool_members(&self, users: &[UserId]) -> StoreResult<Vec<PoolMember>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT u.id, u.display_name, u.unit_id, u.cert_no, \
+             CASE WHEN n.kind = 'grid' THEN n.code END AS grid \
+             FROM app_user u JOIN unit n ON n.id = u.unit_id WHERE u.enabled AND u.id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for u in users {
+            list.push_bind(u.0);
+        }
+        qb.push(") ORDER BY u.id");
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT user_id, uscc FROM inspector_conflict WHERE user_id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for u in users {
+            list.push_bind(u.0);
+        }
+        qb.push(") ORDER BY uscc");
+        let mut conflicts: HashMap<i64, Vec<String>> = HashMap::new();
+        for r in qb.build().fetch_all(&self.pool).await.map_err(map_err)? {
+            conflicts
+                .entry(get(&r, "user_id")?)
+                .or_default()
+                .push(get(&r, "uscc")?);
+        }
+        rows.iter()
+            .map(|r| {
+                let id: i64 = get(r, "id")?;
+                Ok(PoolMember {
+                    user_id: UserId(id),
+                    display_name: get(r, "display_name")?,
+                    unit_id: UnitId(get(r, "unit_id")?),
+                    cert_no: get(r, "cert_no")?,
+                    grid: get(r, "grid")?,
+                    conflicts: conflicts.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn save_draw(
+        &self,
+        ctx: &AuditCtx,
+        d: &NewDraw,
+        list: &str,
+        tasks: &[NewTask],
+    ) -> StoreResult<Draw> {
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let r = sqlx::query(&format!(
+            "INSERT INTO inspection_draw (plan_id, unit_id, kind, seed, seed_source, seed_hash, algorithm, \
+             algorithm_version, sampling, team_size, candidates_count, candidates_sha256, inspectors, \
+             inspectors_sha256, outcome, drawn_by, drawn_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING {DRAW_COLS}"
+        ))
+        .bind(d.plan_id)
+        .bind(d.unit_id.0)
+        .bind(&d.kind)
+        .bind(&d.seed)
+        .bind(&d.seed_source)
+        .bind(&d.seed_hash)
+        .bind(&d.algorithm)
+        .bind(d.algorithm_version as i32)
+        .bind(d.sampling.to_string())
+        .bind(d.team_size as i32)
+        .bind(d.candidates_count)
+        .bind(&d.candidates_sha256)
+        .bind(d.inspectors.to_string())
+        .bind(&d.inspectors_sha256)
+        .bind(d.outcome.to_string())
+        .bind(&ctx.actor_name)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let draw = draw_from(&r)?;
+        // The list in chunks of about 1 MB, cut at line ends.
+        let mut chunk = 0i32;
+        let mut rest = list;
+        while !rest.is_empty() {
+            let mut cut = rest.len().min(1 << 20);
+            while cut < rest.len() && !rest.is_char_boundary(cut) {
+                cut += 1;
+            }
+            if let Some(nl) = rest[..cut].rfind('\n').filter(|_| cut < rest.len()) {
+                cut = nl + 1;
+            }
+            sqlx::query(
+                "INSERT INTO inspection_draw_list (draw_id, chunk, data) VALUES ($1, $2, $3)",
+            )
+            .bind(draw.id)
+            .bind(chunk)
+            .bind(&rest[..cut])
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            rest = &rest[cut..];
+            chunk += 1;
+        }
+        if let Some(plan_id) = d.plan_id {
+            for (n, batch) in tasks.chunks(1000).enumerate() {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO inspection_task (plan_id, draw_id, seq, entity_id, unit_id, team, status, updated_at) ",
+                );
+                qb.push_values(batch.iter().enumerate(), |mut b, (i, t)| {
+                    b.push_bind(plan_id)
+                        .push_bind(draw.id)
+                        .push_bind((n * 1000 + i + 1) as i32)
+                        .push_bind(t.entity_id)
+                        .push_bind(t.unit_id.map(|u| u.0))
+                        .push_bind(ids_text(&t.team, |u| u.0))
+                        .push_bind("assigned")
+                        .push_bind(at);
+                });
+                qb.push(" RETURNING id, seq");
+                let rows = qb.build().fetch_all(&mut *tx).await.map_err(map_err)?;
+                let mut members: Vec<(i64, i64)> = Vec::with_capacity(batch.len() * 3);
+                for r in &rows {
+                    let seq = get::<i32>(r, "seq")? as usize;
+                    let id: i64 = get(r, "id")?;
+                    for u in &tasks[seq - 1].team {
+                        members.push((id, u.0));
+                    }
+                }
+                for m in members.chunks(5000) {
+                    let mut qb = QueryBuilder::<Db>::new(
+                        "INSERT INTO inspection_task_member (task_id, user_id) ",
+                    );
+                    qb.push_values(m, |mut b, (t, u)| {
+                        b.push_bind(*t).push_bind(*u);
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                }
+            }
+            sqlx::query(
+                "UPDATE inspection_plan SET status = 'drawn', updated_at = $1 WHERE id = $2",
+            )
+            .bind(at)
+            .bind(plan_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), _>(
+                "inspection.draw",
+                "inspection_draw",
+                draw.id,
+                None,
+                Some(&serde_json::json!({
+                    "plan_id": d.plan_id,
+                    "kind": d.kind,
+                    "seed_hash": d.seed_hash,
+                    "candidates_sha256": d.candidates_sha256,
+                    "candidates": d.candidates_count,
+                    "tasks": tasks.len(),
+                })),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(draw)
+    }
+
+    async fn get_draw(&self, scope: &ScopeFilter, id: i64) -> StoreResult<Draw> {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {DRAW_COLS} FROM inspection_draw WHERE id = "
+        ));
+        qb.push_bind(id);
+        push_scope(&mut qb, scope, "unit_id", None);
+        draw_from(&qb.build().fetch_one(&self.pool).await.map_err(map_err)?)
+    }
+
+    async fn draw_of_plan(&self, scope: &ScopeFilter, plan_id: i64) -> StoreResult<Draw> {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {DRAW_COLS} FROM inspection_draw WHERE kind = 'plan' AND plan_id = "
+        ));
+        qb.push_bind(plan_id);
+        push_scope(&mut qb, scope, "unit_id", None);
+        draw_from(&qb.build().fetch_one(&self.pool).await.map_err(map_err)?)
+    }
+
+    async fn draw_list(&self, draw_id: i64) -> StoreResult<String> {
+        let rows =
+            sqlx::query("SELECT data FROM inspection_draw_list WHERE draw_id = $1 ORDER BY chunk")
+                .bind(draw_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        let mut out = String::new();
+        for r in &rows {
+            out.push_str(&get::<String>(r, "data")?);
+        }
+        Ok(out)
+    }
+
+    async fn list_tasks(&self, scope: &ScopeFilter, q: &TaskQuery) -> StoreResult<Page<Task>> {
+        let build = |qb: &mut QueryBuilder<'_, Db>| {
+            push_task_scope(qb, scope, q.member);
+            if let Some(p) = q.plan_id {
+                qb.push(" AND t.plan_id = ").push_bind(p);
+            }
+            if let Some(u) = q.member {
+                qb.push(" AND EXISTS (SELECT 1 FROM inspection_task_member mm WHERE mm.task_id = t.id AND mm.user_id = ")
+                    .push_bind(u.0)
+                    .push(")");
+            }
+            if let Some(s) = &q.status {
+                qb.push(" AND t.status = ").push_bind(s.clone());
+            }
+            if let Some(today) = q.publication_overdue {
+                qb.push(" AND t.status = 'done' AND t.published_at IS NULL AND t.publish_due < ")
+                    .push_bind(today);
+            }
+        };
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM inspection_task t WHERE 1 = 1");
+        build(&mut qb);
+        let total: i64 = get(
+            &qb.build().fetch_one(&self.pool).await.map_err(map_err)?,
+            "n",
+        )?;
+        let mut qb = QueryBuilder::<Db>::new(TASK_SELECT);
+        build(&mut qb);
+        qb.push(" ORDER BY t.plan_id DESC, t.seq LIMIT ")
+            .push_bind(q.paging.per_page)
+            .push(" OFFSET ")
+            .push_bind(q.paging.offset());
+        let items = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(task_from)
+            .collect::<StoreResult<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            page: q.paging.page,
+            per_page: q.paging.per_page,
+        })
+    }
+
+    async fn get_task(
+        &self,
+        scope: &ScopeFilter,
+        member: Option<UserId>,
+        id: i64,
+    ) -> StoreResult<Task> {
+        let mut qb = QueryBuilder::<Db>::new(TASK_SELECT);
+        qb.push(" AND t.id = ").push_bind(id);
+        push_task_scope(&mut qb, scope, member);
+        task_from(&qb.build().fetch_one(&self.pool).await.map_err(map_err)?)
+    }
+
+    async fn task_records(&self, task_id: i64) -> StoreResult<Vec<ItemRecord>> {
+        sqlx::query("SELECT item_id, verdict, note, photos FROM inspection_record WHERE task_id = $1 ORDER BY item_id")
+            .bind(task_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|r| {
+                Ok(ItemRecord {
+                    item_id: get(r, "item_id")?,
+                    verdict: get(r, "verdict")?,
+                    note: get(r, "note")?,
+                    photos: split_list(&get::<String>(r, "photos")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_task(
+        &self,
+        ctx: &AuditCtx,
+        scope: &ScopeFilter,
+        member: Option<UserId>,
+        id: i64,
+        res: &TaskResult,
+    ) -> StoreResult<Task> {
+        self.get_task(scope, member, id).await?;
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let done = sqlx::query(
+            "UPDATE inspection_task SET status = 'done', outcome = $1, note = $2, visited_at = $3, lat = $4, \
+             lng = $5, publish_due = $6, updated_at = $7 WHERE id = $8 AND status = 'assigned'",
+        )
+        .bind(&res.outcome)
+        .bind(&res.note)
+        .bind(res.visited_at)
+        .bind(res.lat)
+        .bind(res.lng)
+        .bind(res.publish_due)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if done == 0 {
+            return Err(StoreError::Conflict {
+                field: "status".into(),
+            });
+        }
+        for rec in &res.records {
+            sqlx::query(
+                "INSERT INTO inspection_record (task_id, item_id, verdict, note, photos, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(rec.item_id)
+            .bind(&rec.verdict)
+            .bind(&rec.note)
+            .bind(join_list(&rec.photos))
+            .bind(&ctx.actor_name)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), _>(
+                "inspection.task.record",
+                "inspection_task",
+                id,
+                None,
+                Some(&serde_json::json!({ "outcome": res.outcome, "records": res.records })),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_task(&ScopeFilter::All, None, id).await
+    }
+
+    async fn publish_task(
+        &self,
+        ctx: &AuditCtx,
+        scope: &ScopeFilter,
+        id: i64,
+    ) -> StoreResult<Task> {
+        self.get_task(scope, None, id).await?;
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let n = sqlx::query(
+            "UPDATE inspection_task SET published_at = $1, updated_at = $1 \
+             WHERE id = $2 AND status = 'done' AND published_at IS NULL",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict {
+                field: "status".into(),
+            });
+        }
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), ()>(
+                "inspection.task.publish",
+                "inspection_task",
+                id,
+                None,
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_task(&ScopeFilter::All, None, id).await
+    }
+
+    async fn public_inspections(&self, uscc: &str) -> StoreResult<Vec<PublicInspection>> {
+        sqlx::query(
+            "SELECT e.uscc, e.name AS entity_name, p.name AS plan_name, b.name AS authority, t.visited_at, \
+             t.outcome, t.published_at FROM inspection_task t JOIN entity e ON e.id = t.entity_id \
+             JOIN inspection_plan p ON p.id = t.plan_id JOIN unit b ON b.id = p.unit_id \
+             WHERE e.uscc = $1 AND t.published_at IS NOT NULL ORDER BY t.visited_at DESC",
+        )
+        .bind(uscc)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(|r| {
+            let visited: chrono::DateTime<chrono::Utc> = get(r, "visited_at")?;
+            Ok(PublicInspection {
+                uscc: get(r, "uscc")?,
+                entity_name: get(r, "entity_name")?,
+                plan_name: get(r, "plan_name")?,
+                authority: get(r, "authority")?,
+                visited_on: visited.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("+8")).date_naive(),
+                outcome: get(r, "outcome")?,
+                published_at: get(r, "published_at")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn create_hazard(&self, ctx: &AuditCtx, h: &NewHazard) -> StoreResult<Hazard> {
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let r = sqlx::query(&format!(
+            "INSERT INTO hazard (unit_id, entity_id, place, task_id, category, description, state, found_on, \
+             created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'reported', $7, $8, $9, $9) \
+             RETURNING {HAZARD_COLS}"
+        ))
+        .bind(h.unit_id.0)
+        .bind(h.entity_id)
+        .bind(&h.place)
+        .bind(h.task_id)
+        .bind(&h.category)
+        .bind(&h.description)
+        .bind(h.found_on)
+        .bind(&ctx.actor_name)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let hazard = hazard_from(&r)?;
+        sqlx::query(
+            "INSERT INTO hazard_event (hazard_id, at, actor_name, action, state, note) VALUES ($1, $2, $3, 'report', 'reported', $4)",
+        )
+        .bind(hazard.id)
+        .bind(at)
+        .bind(&ctx.actor_name)
+        .bind(&h.description)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), _>("hazard.create", "hazard", hazard.id, None, Some(&hazard)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(hazard)
+    }
+
+    async fn get_hazard(
+        &self,
+        scope: &ScopeFilter,
+        id: i64,
+    ) -> StoreResult<(Hazard, Vec<HazardEvent>)> {
+        let mut qb =
+            QueryBuilder::<Db>::new(format!("SELECT {HAZARD_COLS} FROM hazard WHERE id = "));
+        qb.push_bind(id);
+        push_scope(&mut qb, scope, "unit_id", None);
+        let hazard = hazard_from(&qb.build().fetch_one(&self.pool).await.map_err(map_err)?)?;
+        let events = sqlx::query(
+            "SELECT id, at, actor_name, action, state, note, evidence, deadline FROM hazard_event \
+             WHERE hazard_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(|r| {
+            Ok(HazardEvent {
+                id: get(r, "id")?,
+                at: get(r, "at")?,
+                actor_name: get(r, "actor_name")?,
+                action: get(r, "action")?,
+                state: enum_col(
+                    &get::<String>(r, "state")?,
+                    HazardState::parse,
+                    "hazard_event.state",
+                )?,
+                note: get(r, "note")?,
+                evidence: split_list(&get::<String>(r, "evidence")?),
+                deadline: get(r, "deadline")?,
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+        Ok((hazard, events))
+    }
+
+    async fn hazard_step(
+        &self,
+        ctx: &AuditCtx,
+        scope: &ScopeFilter,
+        id: i64,
+        s: &HazardStep,
+    ) -> StoreResult<Hazard> {
+        let (before, _) = self.get_hazard(scope, id).await?;
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let closed_on: Option<NaiveDate> = (s.to == HazardState::Closed).then_some(s.today);
+        let deadline = if s.to == HazardState::Ordered {
+            s.deadline
+        } else {
+            before.deadline
+        };
+        let r = sqlx::query(&format!(
+            "UPDATE hazard SET state = $1, deadline = $2, closed_on = $3, updated_at = $4 \
+             WHERE id = $5 AND state = $6 RETURNING {HAZARD_COLS}"
+        ))
+        .bind(s.to.as_str())
+        .bind(deadline)
+        .bind(closed_on)
+        .bind(at)
+        .bind(id)
+        .bind(s.from.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .ok_or(StoreError::Conflict {
+            field: "state".into(),
+        })?;
+        let after = hazard_from(&r)?;
+        sqlx::query(
+            "INSERT INTO hazard_event (hazard_id, at, actor_name, action, state, note, evidence, deadline) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(&ctx.actor_name)
+        .bind(&s.action)
+        .bind(s.to.as_str())
+        .bind(&s.note)
+        .bind(join_list(&s.evidence))
+        .bind(s.deadline)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new(
+                &format!("hazard.{}", s.action),
+                "hazard",
+                id,
+                Some(&before),
+                Some(&after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn list_hazards(
+        &self,
+        scope: &ScopeFilter,
+        q: &HazardQuery,
+    ) -> StoreResult<Page<Hazard>> {
+        let build = |qb: &mut QueryBuilder<'_, Db>| {
+            push_scope(qb, scope, "unit_id", None);
+            if let Some(s) = q.state {
+                qb.push(" AND state = ").push_bind(s.as_str());
+            }
+            if let Some(u) = q.unit_id {
+                qb.push(" AND unit_id = ").push_bind(u.0);
+            }
+            if let Some(c) = &q.category {
+                qb.push(" AND category = ").push_bind(c.clone());
+            }
+            if let Some(today) = q.overdue {
+                qb.push(" AND state IN ('reported', 'ordered') AND deadline < ")
+                    .push_bind(today);
+            }
+            if let Some((from, to)) = q.closed_between {
+                qb.push(" AND state = 'closed' AND closed_on >= ")
+                    .push_bind(from)
+                    .push(" AND closed_on <= ")
+                    .push_bind(to);
+            }
+        };
+        let mut qb = QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM hazard WHERE 1 = 1");
+        build(&mut qb);
+        let total: i64 = get(
+            &qb.build().fetch_one(&self.pool).await.map_err(map_err)?,
+            "n",
+        )?;
+        let mut qb =
+            QueryBuilder::<Db>::new(format!("SELECT {HAZARD_COLS} FROM hazard WHERE 1 = 1"));
+        build(&mut qb);
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(q.paging.per_page)
+            .push(" OFFSET ")
+            .push_bind(q.paging.offset());
+        let items = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(hazard_from)
+            .collect::<StoreResult<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            page: q.paging.page,
+            per_page: q.paging.per_page,
+        })
+    }
+
+    async fn hazard_days(
+        &self,
+        scope: &ScopeFilter,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<HazardDay>> {
+        let mut out: std::collections::BTreeMap<(i64, NaiveDate), (i64, i64)> = Default::default();
+        for (col, found) in [("found_on", true), ("closed_on", false)] {
+            let mut qb = QueryBuilder::<Db>::new(format!(
+                "SELECT unit_id, {col} AS day, COUNT(*) AS n FROM hazard WHERE {col} >= "
+            ));
+            qb.push_bind(from)
+                .push(format!(" AND {col} <= "))
+                .push_bind(to);
+            push_scope(&mut qb, scope, "unit_id", None);
+            qb.push(format!(" GROUP BY unit_id, {col}"));
+            for r in qb.build().fetch_all(&self.pool).await.map_err(map_err)? {
+                let e = out
+                    .entry((get(&r, "unit_id")?, get(&r, "day")?))
+                    .or_default();
+                let n: i64 = get(&r, "n")?;
+                if found {
+                    e.0 += n;
+                } else {
+                    e.1 += n;
+                }
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|((u, day), (found, closed))| HazardDay {
+                unit_id: UnitId(u),
+                day,
+                found,
+                closed,
+            })
+            .collect())
+    }
+}
