@@ -252,6 +252,50 @@ pub(crate) fn candidate_sql(scope: &ScopeFilter, q: &CandidateQuery) -> (String,
     (sql, args)
 }
 
+/// A new hazard, its first event and its audit row, inside the caller's transaction.
+async fn insert_hazard(
+    conn: &mut super::Conn,
+    ctx: &AuditCtx,
+    h: &NewHazard,
+) -> StoreResult<Hazard> {
+    let at = now();
+    let r = sqlx::query(&format!(
+        "INSERT INTO hazard (unit_id, entity_id, place, task_id, category, description, state, found_on, \
+         created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'reported', $7, $8, $9, $9) \
+         RETURNING {HAZARD_COLS}"
+    ))
+    .bind(h.unit_id.0)
+    .bind(h.entity_id)
+    .bind(&h.place)
+    .bind(h.task_id)
+    .bind(&h.category)
+    .bind(&h.description)
+    .bind(h.found_on)
+    .bind(&ctx.actor_name)
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let hazard = hazard_from(&r)?;
+    sqlx::query(
+        "INSERT INTO hazard_event (hazard_id, at, actor_name, action, state, note) VALUES ($1, $2, $3, 'report', 'reported', $4)",
+    )
+    .bind(hazard.id)
+    .bind(at)
+    .bind(&ctx.actor_name)
+    .bind(&h.description)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    append_audit(
+        conn,
+        ctx,
+        &AuditChange::new::<(), _>("hazard.create", "hazard", hazard.id, None, Some(&hazard)),
+    )
+    .await?;
+    Ok(hazard)
+}
+
 #[async_trait::async_trait]
 impl InspectionStore for Backend {
     async fn put_item(
@@ -789,6 +833,11 @@ impl InspectionStore for Backend {
             .await
             .map_err(map_err)?;
         }
+        for h in &res.hazards {
+            let mut h = h.clone();
+            h.task_id = Some(id);
+            insert_hazard(&mut tx, ctx, &h).await?;
+        }
         append_audit(
             &mut tx,
             ctx,
@@ -874,41 +923,7 @@ impl InspectionStore for Backend {
 
     async fn create_hazard(&self, ctx: &AuditCtx, h: &NewHazard) -> StoreResult<Hazard> {
         let mut tx = self.begin_write().await?;
-        let at = now();
-        let r = sqlx::query(&format!(
-            "INSERT INTO hazard (unit_id, entity_id, place, task_id, category, description, state, found_on, \
-             created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'reported', $7, $8, $9, $9) \
-             RETURNING {HAZARD_COLS}"
-        ))
-        .bind(h.unit_id.0)
-        .bind(h.entity_id)
-        .bind(&h.place)
-        .bind(h.task_id)
-        .bind(&h.category)
-        .bind(&h.description)
-        .bind(h.found_on)
-        .bind(&ctx.actor_name)
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let hazard = hazard_from(&r)?;
-        sqlx::query(
-            "INSERT INTO hazard_event (hazard_id, at, actor_name, action, state, note) VALUES ($1, $2, $3, 'report', 'reported', $4)",
-        )
-        .bind(hazard.id)
-        .bind(at)
-        .bind(&ctx.actor_name)
-        .bind(&h.description)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        append_audit(
-            &mut tx,
-            ctx,
-            &AuditChange::new::<(), _>("hazard.create", "hazard", hazard.id, None, Some(&hazard)),
-        )
-        .await?;
+        let hazard = insert_hazard(&mut tx, ctx, h).await?;
         tx.commit().await?;
         Ok(hazard)
     }

@@ -10,6 +10,7 @@ pub mod demo;
 mod error;
 pub mod gen;
 pub mod import;
+pub mod inspection;
 pub mod registry;
 pub mod system;
 

@@ -179,7 +179,8 @@ pub fn draw(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
     if input.seed.trim().is_empty() {
         return Err(DrawError::EmptySeed);
     }
-    if input.team_size < 2 {
+    // Team size 0 draws businesses (or places) only, as a 回头看 re-visit draw does.
+    if input.team_size == 1 {
         return Err(DrawError::TeamSize(input.team_size));
     }
     let mut seen = HashSet::with_capacity(input.candidates.len());

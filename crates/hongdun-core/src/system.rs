@@ -37,6 +37,18 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("registry:entity:update", "修改经营主体"),
     ("registry:entity:import", "导入经营主体"),
     ("registry:entity:export", "导出经营主体"),
+    ("inspection:item:list", "查看检查事项"),
+    ("inspection:item:update", "维护检查事项"),
+    ("inspection:plan:list", "查看抽查计划"),
+    ("inspection:plan:create", "制定抽查计划"),
+    ("inspection:draw:execute", "执行随机抽取"),
+    ("inspection:task:list", "查看检查任务"),
+    ("inspection:task:record", "录入检查结果"),
+    ("inspection:task:publish", "公示检查结果"),
+    ("hazard:list", "查看隐患"),
+    ("hazard:create", "登记隐患"),
+    ("hazard:handle", "隐患整改与复查"),
+    ("hazard:revisit", "隐患回头看抽查"),
 ];
 
 pub fn is_known_permission(p: &str) -> bool {
@@ -151,6 +163,18 @@ fn section_permissions() -> Vec<&'static str> {
         "registry:entity:update",
         "registry:entity:import",
         "registry:entity:export",
+        "inspection:item:list",
+        "inspection:item:update",
+        "inspection:plan:list",
+        "inspection:plan:create",
+        "inspection:draw:execute",
+        "inspection:task:list",
+        "inspection:task:record",
+        "inspection:task:publish",
+        "hazard:list",
+        "hazard:create",
+        "hazard:handle",
+        "hazard:revisit",
     ]
 }
 fn inspector_permissions() -> Vec<&'static str> {
@@ -159,6 +183,13 @@ fn inspector_permissions() -> Vec<&'static str> {
         "system:dict:list",
         "registry:entity:list",
         "registry:entity:update",
+        "inspection:item:list",
+        "inspection:plan:list",
+        "inspection:task:list",
+        "inspection:task:record",
+        "hazard:list",
+        "hazard:create",
+        "hazard:handle",
     ]
 }
 fn auditor_permissions() -> Vec<&'static str> {
@@ -260,6 +291,11 @@ impl UnitTree {
             }
         }
         unit
+    }
+
+    /// The unit directly above `unit`.
+    pub fn parent(&self, unit: UnitId) -> Option<UnitId> {
+        self.nodes.get(&unit).and_then(|n| n.parent)
     }
 
     /// True when `unit` is `ancestor` or lies below it.

@@ -226,7 +226,10 @@ pub struct TaskResult {
     pub visited_at: DateTime<Utc>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
-    pub publish_due: NaiveDate,
+    /// None when the calendar lacks the year the limit falls in.
+    pub publish_due: Option<NaiveDate>,
+    /// Hazards found (non-compliant items), created with the record.
+    pub hazards: Vec<NewHazard>,
 }
 
 #[derive(Debug, Clone, Default)]
