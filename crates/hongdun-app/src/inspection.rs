@@ -1138,6 +1138,13 @@ impl App {
                 .then_some("evidence");
             AppError::rule(&e, field)
         })?;
+        if name == "recheck_fail" && input.note.as_deref().unwrap_or("").trim().is_empty() {
+            return Err(AppError::field(
+                "note",
+                "required",
+                "复查未通过时请写明原因",
+            ));
+        }
         let deadline = if to == HazardState::Ordered {
             let days = input
                 .deadline_days
@@ -1158,13 +1165,6 @@ impl App {
         } else {
             None
         };
-        if name == "recheck_fail" && input.note.as_deref().unwrap_or("").trim().is_empty() {
-            return Err(AppError::field(
-                "note",
-                "required",
-                "复查未通过时请写明原因",
-            ));
-        }
         let step = HazardStep {
             from: h.state,
             to,

@@ -85,10 +85,19 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::registry::put_licence, routes::registry::export_csv, routes::registry::export_xlsx, routes::registry::stats, routes::registry::licence_alerts,
         routes::imports::upload_entities, routes::imports::get_job, routes::imports::job_errors,
         routes::public::public_search, routes::public::public_merchant,
+        routes::public::public_inspections, routes::public::verify_draw,
+        routes::inspection::list_items, routes::inspection::put_item, routes::inspection::declare_conflict,
+        routes::inspection::list_plans, routes::inspection::create_plan, routes::inspection::get_plan,
+        routes::inspection::draw_plan, routes::inspection::plan_draw, routes::inspection::get_draw, routes::inspection::export_draw,
+        routes::inspection::list_tasks, routes::inspection::task_detail, routes::inspection::record_visit,
+        routes::inspection::publish_task, routes::inspection::overdue_publications,
+        routes::inspection::list_hazards, routes::inspection::create_hazard, routes::inspection::hazard_detail,
+        routes::inspection::hazard_action, routes::inspection::hazard_report, routes::inspection::revisit_draw,
     ),
     tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
          (name = "system", description = "系统管理"),
-         (name = "registry", description = "经营主体名录"), (name = "public", description = "公众查询（无需登录）"))
+         (name = "registry", description = "经营主体名录"),
+         (name = "inspection", description = "双随机抽查"), (name = "hazards", description = "隐患闭环"), (name = "public", description = "公众查询（无需登录）"))
 )]
 pub struct ApiDoc;
 
@@ -133,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::system::router())
         .merge(routes::registry::router())
         .merge(routes::imports::router())
+        .merge(routes::inspection::router())
         .merge(routes::public::router(&state))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod conformance;
 pub mod http;
+pub mod inspection;
 pub mod registry;
 
 use hongdun_app::bootstrap::BootstrapOptions;
@@ -36,6 +37,32 @@ pub enum Raw {
 }
 
 impl Raw {
+    /// Runs a statement that may be refused (a trigger, a constraint).
+    pub async fn try_exec(&self, sql: &str) -> Result<u64, String> {
+        match self {
+            Raw::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+            Raw::Pg(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    /// The first column of the first row, as an integer.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        use sqlx::Row;
+        match self {
+            Raw::Sqlite(p) => sqlx::query(sql)
+                .fetch_one(p)
+                .await
+                .unwrap()
+                .get::<i64, _>(0),
+            Raw::Pg(p) => sqlx::query(sql)
+                .fetch_one(p)
+                .await
+                .unwrap()
+                .get::<i64, _>(0),
+        }
+    }
+
     pub async fn exec(&self, sql: &str) -> u64 {
         match self {
             Raw::Sqlite(p) => sqlx::query(sql).execute(p).await.unwrap().rows_affected(),

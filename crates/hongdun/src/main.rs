@@ -84,6 +84,18 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Random-inspection draws (双随机).
+    Draw {
+        #[command(subcommand)]
+        command: DrawCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DrawCommand {
+    /// Re-derives a published draw from its export (draw-N.json) and says
+    /// whether it is identical; exits 1 when it differs. Needs no database.
+    Verify { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -605,6 +617,28 @@ async fn main() -> anyhow::Result<()> {
                 hongdun_core::calendar::parse_date(&from).context("FROM must be YYYY-MM-DD")?;
             let due = app.add_working_days(from, days).await.map_err(app_err)?;
             println!("{due}");
+        }
+        Command::Draw {
+            command: DrawCommand::Verify { file },
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = hongdun_app::inspection::verify_draw_export(&bytes).map_err(app_err)?;
+            println!(
+                "名录对象 {} 个，抽中 {} 个",
+                report.candidates, report.picks
+            );
+            println!("种子 SHA-256  {}", report.seed_hash);
+            println!("名录 SHA-256  {}", report.candidates_sha256);
+            if report.identical {
+                println!("一致：按公布的种子、名录和算法重新抽取，结果完全相同 (identical)");
+            } else {
+                println!("不一致：公布的结果与重新抽取的结果不同 (differs)");
+                for d in &report.differences {
+                    println!("  - {d}");
+                }
+                std::process::exit(1);
+            }
         }
     }
     Ok(())

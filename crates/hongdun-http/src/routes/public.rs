@@ -28,6 +28,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/public/v1/merchants/{uscc}", get(public_merchant))
         .route("/m/{uscc}", get(merchant_page))
         .route("/m/{uscc}/qr.svg", get(merchant_qr))
+        .route("/api/public/v1/inspections", get(public_inspections))
+        .route(
+            "/api/public/v1/draws/verify",
+            axum::routing::post(verify_draw).layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
+        )
+        .route("/verify", get(verify_page))
         .layer(axum::middleware::from_fn_with_state(limiter, rate_limit))
 }
 
@@ -188,4 +194,69 @@ pub async fn merchant_qr(
         .quiet_zone(true)
         .build();
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+#[utoipa::path(get, path = "/api/public/v1/inspections", tag = "public",
+    params(("uscc" = String, Query, description = "统一社会信用代码")),
+    responses((status = 200, description = "published inspection results (双随机、一公开); no risk class, no names")))]
+pub async fn public_inspections(
+    State(s): State<AppState>,
+    q: Params,
+) -> ApiResult<Json<Items<hongdun_store::PublicInspection>>> {
+    let uscc = Params::required(q.text("uscc"), "uscc")?;
+    Ok(Json(Items {
+        items: s.app.public_inspections(uscc).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/public/v1/draws/verify", tag = "public",
+    request_body(content = Object, description = "a draw export (draw-N.json) as the body"),
+    responses((status = 200, body = hongdun_app::inspection::VerifyReport), (status = 422, body = ErrorBody)))]
+pub async fn verify_draw(
+    body: axum::body::Bytes,
+) -> ApiResult<Json<hongdun_app::inspection::VerifyReport>> {
+    // Re-deriving a large draw is CPU work: off the async workers.
+    let report =
+        tokio::task::spawn_blocking(move || hongdun_app::inspection::verify_draw_export(&body))
+            .await
+            .map_err(|e| ApiError::from(hongdun_app::AppError::Internal(e.to_string())))??;
+    Ok(Json(report))
+}
+
+/// Anyone can check a published draw: choose the export file, the page sends it
+/// to the verification API and shows whether the draw re-derives identically.
+pub async fn verify_page() -> Html<String> {
+    Html(page(
+        "抽取结果核验",
+        r#"<div class="card"><h1>双随机抽取结果核验</h1>
+<p class="muted">选择监管部门公布的抽取结果文件（draw-编号.json）。本页按公布的随机种子、冻结名录和抽取算法重新计算，核对抽中的检查对象和检查组是否一致。</p>
+<input id="f" type="file" accept=".json,application/json">
+<div id="out" style="margin-top:12px"></div></div>
+<script>
+document.getElementById('f').addEventListener('change', async (ev) => {
+  const out = document.getElementById('out');
+  const file = ev.target.files[0];
+  if (!file) return;
+  out.textContent = '正在核验…';
+  try {
+    const r = await fetch('/api/public/v1/draws/verify', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: await file.text()});
+    const j = await r.json();
+    out.innerHTML = '';
+    const h = document.createElement('h2');
+    if (!r.ok) { h.textContent = '无法核验：' + j.message; out.append(h); return; }
+    h.textContent = j.identical ? '一致：重新计算的结果与公布结果完全相同' : '不一致：公布结果与重新计算的结果不同';
+    h.style.color = j.identical ? '#1a7f37' : '#cf222e';
+    out.append(h);
+    const dl = document.createElement('dl');
+    for (const [k, v] of [['名录对象数', j.candidates], ['抽中对象数', j.picks], ['种子 SHA-256', j.seed_hash], ['名录 SHA-256', j.candidates_sha256]]) {
+      const dt = document.createElement('dt'); dt.textContent = k;
+      const dd = document.createElement('dd'); dd.textContent = v; dd.style.wordBreak = 'break-all';
+      dl.append(dt, dd);
+    }
+    out.append(dl);
+    for (const d of j.differences) { const p = document.createElement('p'); p.textContent = d; out.append(p); }
+  } catch (e) { out.textContent = '核验失败：' + e; }
+});
+</script>"#,
+    ))
 }

@@ -1,0 +1,4 @@
+//! Random inspections and the hazard loop on SQLite and on PostgreSQL.
+hongdun_testkit::on_both_backends!(inspection =>
+    draw_publish_and_hazard_loop,
+);
