@@ -429,3 +429,63 @@ fn demo_fills_the_register_once() {
         "every generated business is routed to an office"
     );
 }
+
+#[test]
+fn draw_verify_says_identical_or_where_it_differs() {
+    use hongdun_app::inspection::{DrawExport, EXPORT_FORMAT};
+    use hongdun_core::inspection::{draw, Candidate, DrawInput, PoolInspector, Sampling};
+    let input = DrawInput {
+        seed: "31415926535897932384".into(),
+        sampling: Sampling::Ratio {
+            ratios: [("A".to_owned(), 500), ("B".to_owned(), 2000)].into(),
+        },
+        team_size: 2,
+        candidates: (0..80)
+            .map(|i| Candidate {
+                id: format!("92331023MA{i:07}"),
+                class: if i % 4 == 0 { "A" } else { "B" }.into(),
+                grid: Some(format!("g{}", i % 3)),
+            })
+            .collect(),
+        inspectors: (0..5)
+            .map(|i| PoolInspector {
+                cert_no: format!("3310230{i:04}"),
+                grid: Some(format!("g{}", i % 3)),
+                conflicts: Default::default(),
+            })
+            .collect(),
+    };
+    let outcome = draw(&input).unwrap();
+    let export = DrawExport {
+        format: EXPORT_FORMAT.into(),
+        format_version: 1,
+        draw_id: 1,
+        kind: "plan".into(),
+        plan_id: Some(1),
+        plan_name: Some("测试计划".into()),
+        seed_source: "typed".into(),
+        drawn_at: chrono::Utc::now(),
+        input,
+        outcome,
+    };
+    let dir = tmp();
+    let db = format!("sqlite://{}", dir.0.join("unused.db").display());
+    let good = dir.0.join("draw-1.json");
+    std::fs::write(&good, serde_json::to_vec(&export).unwrap()).unwrap();
+    let out = hongdun(&db, &["draw", "verify", good.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("identical"), "{}", text(&out));
+
+    let mut forged = export.clone();
+    forged.outcome.picks[0].team.reverse();
+    let bad = dir.0.join("draw-forged.json");
+    std::fs::write(&bad, serde_json::to_vec(&forged).unwrap()).unwrap();
+    let out = hongdun(&db, &["draw", "verify", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("第 1 个抽中对象"), "{}", text(&out));
+
+    std::fs::write(&bad, b"{not json").unwrap();
+    let out = hongdun(&db, &["draw", "verify", bad.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("draw_export_invalid"), "{}", text(&out));
+}
