@@ -34,6 +34,16 @@ export const MENU: MenuGroup[] = [
     ],
   },
   {
+    key: 'inspection',
+    title: 'menu.inspection',
+    icon: 'Aim',
+    items: [
+      { path: '/inspection/plans', title: 'menu.plans', perm: 'inspection:plan:list' },
+      { path: '/inspection/tasks', title: 'menu.tasks', perm: 'inspection:task:list' },
+      { path: '/hazards', title: 'menu.hazards', perm: 'hazard:list' },
+    ],
+  },
+  {
     key: 'system',
     title: 'menu.system',
     icon: 'Setting',

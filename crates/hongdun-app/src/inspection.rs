@@ -194,6 +194,25 @@ pub fn parse_canonical(list: &str) -> Vec<Candidate> {
         .collect()
 }
 
+/// Most picks a draw answer carries; all of them are in the tasks (paged) and
+/// the export. A province's draw holds hundreds of thousands.
+pub const DRAW_PICKS_SHOWN: usize = 1000;
+
+/// The draw as answers show it: the first picks and `outcome.picks_total`.
+fn summary(mut d: Draw) -> Draw {
+    if let Some(o) = d.outcome.as_object_mut() {
+        let total = o
+            .get("picks")
+            .and_then(|p| p.as_array())
+            .map_or(0, Vec::len);
+        if let Some(serde_json::Value::Array(picks)) = o.get_mut("picks") {
+            picks.truncate(DRAW_PICKS_SHOWN);
+        }
+        o.insert("picks_total".into(), total.into());
+    }
+    d
+}
+
 /// Twenty decimal digits from the operating system, shown like twenty dice rolls.
 fn os_seed() -> AppResult<String> {
     let mut bytes = [0u8; 20];
@@ -588,6 +607,7 @@ impl App {
                 .checked_sub_months(chrono::Months::new(plan.exclude_months as u32))
                 .unwrap_or(NaiveDate::MIN)
         });
+        let started = std::time::Instant::now();
         let found = self
             .store
             .draw_candidates(
@@ -605,6 +625,7 @@ impl App {
                 field: Some("target".into()),
             });
         }
+        let read = started.elapsed();
         let members = self.store.pool_members(&plan.pool).await?;
         let mut by_cert: HashMap<String, UserId> = HashMap::new();
         let mut inspectors = Vec::new();
@@ -672,6 +693,7 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Internal(format!("draw thread: {e}")))??;
+        let computed = started.elapsed();
         let new = NewDraw {
             plan_id: Some(plan.id),
             unit_id: plan.unit_id,
@@ -692,20 +714,30 @@ impl App {
             outcome: serde_json::to_value(&outcome)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
-        Ok(self
+        let saved = self
             .store
             .save_draw(&p.audit_ctx(), &new, &list, &tasks)
-            .await?)
+            .await?;
+        tracing::info!(
+            plan = plan.id,
+            candidates = new.candidates_count,
+            picks = tasks.len(),
+            read_ms = read.as_millis() as u64,
+            draw_ms = (computed - read).as_millis() as u64,
+            store_ms = (started.elapsed() - computed).as_millis() as u64,
+            "draw done"
+        );
+        Ok(summary(saved))
     }
 
     pub async fn get_draw(&self, p: &Principal, draw_id: i64) -> AppResult<Draw> {
         let scope = self.authorize(p, "inspection:plan:list").await?;
-        Ok(self.store.get_draw(&scope, draw_id).await?)
+        Ok(summary(self.store.get_draw(&scope, draw_id).await?))
     }
 
     pub async fn draw_of_plan(&self, p: &Principal, plan_id: i64) -> AppResult<Draw> {
         let scope = self.authorize(p, "inspection:plan:list").await?;
-        Ok(self.store.draw_of_plan(&scope, plan_id).await?)
+        Ok(summary(self.store.draw_of_plan(&scope, plan_id).await?))
     }
 
     /// The export anyone can re-verify: the frozen inputs and the result. The
