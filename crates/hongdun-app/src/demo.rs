@@ -203,3 +203,349 @@ impl App {
         Ok(added)
     }
 }
+
+impl App {
+    /// A year of random inspections in the demo county: the item list, two
+    /// certified inspectors in every office, four quarterly plans drawn with
+    /// published seeds, visits with a county's mix of outcomes (most of them
+    /// published), the hazards they found and others found directly, taken
+    /// through the loop — dated over the past year. Skipped when plans exist.
+    /// Returns (tasks, hazards).
+    pub async fn load_demo_inspections(
+        &self,
+        county: &str,
+        seed: u64,
+    ) -> AppResult<(usize, usize)> {
+        use crate::gen::inspections as g;
+        use hongdun_core::inspection::{hazard_next, HazardAction, Sampling};
+        use hongdun_store::*;
+        let all = ScopeFilter::All;
+        if self.store.list_plans(&all, Paging::new(1, 1)).await?.total > 0 {
+            return Ok((0, 0));
+        }
+        let ctx = AuditCtx::system("demo");
+        let bureau = self
+            .store
+            .find_unit_by_code(&format!("{county}-amr"))
+            .await?;
+        let units = self.store.list_units(&all).await?;
+        let section = |code: &str| {
+            units
+                .iter()
+                .find(|u| u.code == format!("{county}-amr-{code}"))
+                .map(|u| u.id)
+        };
+        let offices: Vec<&Unit> = units
+            .iter()
+            .filter(|u| {
+                u.parent_id == Some(bureau.id) && u.kind == hongdun_core::system::UnitKind::Office
+            })
+            .collect();
+        let mut items = Vec::new();
+        for (code, name, basis, dept, industries) in g::ITEMS {
+            let item = self
+                .store
+                .put_item(
+                    &ctx,
+                    &NewInspectionItem {
+                        code: (*code).into(),
+                        name: (*name).into(),
+                        department_id: section(dept),
+                        legal_basis: (*basis).into(),
+                        kinds: Vec::new(),
+                        industries: industries.iter().map(|s| (*s).to_owned()).collect(),
+                        enabled: true,
+                    },
+                )
+                .await?;
+            items.push(item.id);
+        }
+        // Two certified inspectors per office.
+        let mut pool = Vec::new();
+        for (i, office) in offices.iter().enumerate() {
+            for k in 1..=2 {
+                let username = format!("ins{}_{k}", &office.code[office.code.len() - 3..]);
+                let user = match self
+                    .create_user_as(
+                        &ctx,
+                        &all,
+                        &crate::system::UserInput {
+                            username: username.clone(),
+                            display_name: format!(
+                                "{}检查员{k}",
+                                office.name.trim_end_matches("市场监管所")
+                            ),
+                            unit_id: office.id,
+                            phone: None,
+                            cert_no: Some(format!("33{}{:06}", &county[2..6], 500 + i * 2 + k)),
+                            password: DEMO_PASSWORD.into(),
+                            role_codes: vec!["inspector".into()],
+                        },
+                    )
+                    .await
+                {
+                    Ok(u) => u,
+                    Err(AppError::Conflict { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                pool.push(user.id);
+            }
+        }
+        let today = crate::inspection::today_cn();
+        let cal = self.calendar().await?;
+        let mut tasks_done = 0;
+        // Four quarterly plans: the oldest a year ago, the last still in progress.
+        let plans = [
+            (
+                "第一季度食品经营者双随机抽查",
+                vec!["H62".to_owned()],
+                360i64,
+                120usize,
+            ),
+            ("第二季度经营主体登记事项双随机抽查", vec![], 270, 150),
+            (
+                "第三季度食品销售者双随机抽查",
+                vec!["F52".to_owned()],
+                180,
+                120,
+            ),
+            (
+                "第四季度餐饮服务单位联合抽查",
+                vec!["H62".to_owned()],
+                60,
+                150,
+            ),
+        ];
+        for (q, (name, industries, start_ago, count)) in plans.into_iter().enumerate() {
+            let plan_items: Vec<i64> = g::ITEMS
+                .iter()
+                .zip(&items)
+                .filter(|((_, _, _, _, ind), _)| {
+                    ind.is_empty()
+                        || industries.is_empty()
+                        || industries.iter().any(|i| ind.contains(&i.as_str()))
+                })
+                .map(|(_, id)| *id)
+                .take(4)
+                .collect();
+            let plan = self
+                .store
+                .create_plan(
+                    &ctx,
+                    &NewPlan {
+                        unit_id: bureau.id,
+                        name: name.into(),
+                        departments: section("food").into_iter().collect(),
+                        items: plan_items.clone(),
+                        target: TargetFilter {
+                            industries,
+                            ..Default::default()
+                        },
+                        sampling: serde_json::to_value(Sampling::Count { count })
+                            .map_err(|e| AppError::Internal(e.to_string()))?,
+                        exclude_months: 0,
+                        team_size: 2,
+                        pool: pool.clone(),
+                        publish_days: crate::inspection::DEFAULT_PUBLISH_DAYS,
+                    },
+                )
+                .await?;
+            let draw_seed = format!(
+                "{}{:02}{}",
+                today.format("%Y"),
+                q + 1,
+                7_000_000 + seed * 1_000 + q as u64
+            );
+            self.run_draw(&ctx, &all, &plan, draw_seed, "typed").await?;
+            let tasks = self
+                .store
+                .list_tasks(
+                    &all,
+                    &TaskQuery {
+                        plan_id: Some(plan.id),
+                        paging: Paging::new(1, 500),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let span = (start_ago - 5).min(85) as u64;
+            for t in &tasks.items {
+                let n = t.id as u64;
+                let day = today
+                    - chrono::Days::new(
+                        (start_ago as u64).saturating_sub(g::visit_day(seed, n, span)),
+                    );
+                // The current quarter is under way: 60% visited so far.
+                if q == 3 && g::visit_day(seed, n ^ 0xFF, 100) >= 60 {
+                    continue;
+                }
+                let outcome = g::outcome(seed, n);
+                let problem = matches!(
+                    outcome,
+                    "rectified_on_site" | "rectification_ordered" | "case_opened"
+                );
+                let records: Vec<ItemRecord> = if outcome == "not_found" {
+                    Vec::new()
+                } else {
+                    plan_items
+                        .iter()
+                        .enumerate()
+                        .map(|(k, id)| ItemRecord {
+                            item_id: *id,
+                            verdict: if problem && k == (n as usize % plan_items.len()) {
+                                "non_compliant"
+                            } else {
+                                "compliant"
+                            }
+                            .into(),
+                            note: None,
+                            photos: Vec::new(),
+                        })
+                        .collect()
+                };
+                let hazards = records
+                    .iter()
+                    .filter(|r| r.verdict == "non_compliant")
+                    .map(|r| NewHazard {
+                        unit_id: t.unit_id.unwrap_or(bureau.id),
+                        entity_id: Some(t.entity_id),
+                        place: t.entity_name.clone(),
+                        task_id: None,
+                        category: "inspection".into(),
+                        description: g::ITEMS
+                            .iter()
+                            .zip(&items)
+                            .find(|(_, id)| **id == r.item_id)
+                            .map_or("检查发现问题".into(), |(it, _)| {
+                                format!("{}不符合要求", it.1)
+                            }),
+                        found_on: day,
+                    })
+                    .collect();
+                let visited_at = day
+                    .and_hms_opt(2 + (n % 6) as u32, (n % 60) as u32, 0)
+                    .expect("time")
+                    .and_utc();
+                self.store
+                    .record_task(
+                        &ctx,
+                        &all,
+                        None,
+                        t.id,
+                        &TaskResult {
+                            records,
+                            outcome: outcome.into(),
+                            note: None,
+                            visited_at,
+                            lat: None,
+                            lng: None,
+                            publish_due: cal.add_working_days(day, 20).ok(),
+                            hazards,
+                        },
+                    )
+                    .await?;
+                tasks_done += 1;
+                if (today - day).num_days() > 10 && n % 25 != 0 {
+                    self.store.publish_task(&ctx, &all, t.id).await?;
+                }
+            }
+        }
+        // Hazards found directly, on businesses of the county.
+        let candidates = self
+            .store
+            .draw_candidates(&all, &CandidateQuery::default())
+            .await?;
+        if !candidates.is_empty() {
+            for n in 0..120u64 {
+                let (category, what, ago) = g::direct_hazard(seed, n);
+                let c = &candidates[(n as usize * 7919) % candidates.len()];
+                let Some(unit) = c.unit_id else { continue };
+                let e = self.store.get_entity(&all, c.entity_id).await?;
+                self.store
+                    .create_hazard(
+                        &ctx,
+                        &NewHazard {
+                            unit_id: unit,
+                            entity_id: Some(c.entity_id),
+                            place: e.name,
+                            task_id: None,
+                            category: category.into(),
+                            description: what.into(),
+                            found_on: today - chrono::Days::new(ago),
+                        },
+                    )
+                    .await?;
+            }
+        }
+        // Every hazard through the loop, as far as its age allows.
+        let mut hazards = Vec::new();
+        let mut page = 1;
+        loop {
+            let got = self
+                .store
+                .list_hazards(
+                    &all,
+                    &HazardQuery {
+                        paging: Paging::new(page, Paging::MAX_PER_PAGE),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let n = got.items.len();
+            hazards.extend(got.items);
+            if n < Paging::MAX_PER_PAGE as usize {
+                break;
+            }
+            page += 1;
+        }
+        for h in &hazards {
+            let age = (today - h.found_on).num_days();
+            let (closes_after, submitted) = g::hazard_fate(seed, h.id as u64, age);
+            let mut state = h.state;
+            let mut step = |action: HazardAction,
+                            name: &str,
+                            deadline: Option<chrono::NaiveDate>,
+                            at: chrono::NaiveDate| {
+                let to = hazard_next(state, &action).map_err(|e| AppError::rule(&e, None));
+                let s = to.map(|to| HazardStep {
+                    from: state,
+                    to,
+                    action: name.into(),
+                    note: None,
+                    evidence: if name == "submit" {
+                        vec![format!("整改照片-{}.jpg", h.id)]
+                    } else {
+                        Vec::new()
+                    },
+                    deadline,
+                    today: at,
+                });
+                if let Ok(s) = &s {
+                    state = s.to;
+                }
+                s
+            };
+            let deadline = cal.add_working_days(h.found_on, 10).ok();
+            let order = step(HazardAction::Order, "order", deadline, h.found_on)?;
+            self.store.hazard_step(&ctx, &all, h.id, &order).await?;
+            match closes_after {
+                Some(days) => {
+                    let at = h.found_on + chrono::Days::new(days as u64);
+                    for (a, name) in [
+                        (HazardAction::Submit { evidence: 1 }, "submit"),
+                        (HazardAction::Recheck { passed: true }, "recheck_pass"),
+                    ] {
+                        let s = step(a, name, None, at)?;
+                        self.store.hazard_step(&ctx, &all, h.id, &s).await?;
+                    }
+                }
+                None if submitted => {
+                    let s = step(HazardAction::Submit { evidence: 1 }, "submit", None, today)?;
+                    self.store.hazard_step(&ctx, &all, h.id, &s).await?;
+                }
+                None => {}
+            }
+        }
+        Ok((tasks_done, hazards.len()))
+    }
+}

@@ -600,6 +600,29 @@ impl App {
             Some(s) => (s.to_owned(), "typed"),
             None => (os_seed()?, "os"),
         };
+        self.run_draw(&p.audit_ctx(), &scope, &plan, seed, seed_source)
+            .await
+            .map(summary)
+    }
+
+    /// The draw itself for a plan in draft, by whoever is allowed (a person, or
+    /// the demo loader): candidates, the pure draw off the async workers, and one
+    /// transaction for the draw, its frozen list and its tasks.
+    pub async fn run_draw(
+        &self,
+        ctx: &hongdun_store::AuditCtx,
+        scope: &ScopeFilter,
+        plan: &InspectionPlan,
+        seed: String,
+        seed_source: &str,
+    ) -> AppResult<Draw> {
+        if plan.status != "draft" {
+            return Err(AppError::Rule {
+                code: "draw_done",
+                message: "该计划已完成抽取，抽取结果不可更改".into(),
+                field: None,
+            });
+        }
         let sampling: Sampling = serde_json::from_value(plan.sampling.clone())
             .map_err(|e| AppError::Internal(format!("plan sampling: {e}")))?;
         let visited_since = (plan.exclude_months > 0).then(|| {
@@ -714,10 +737,7 @@ impl App {
             outcome: serde_json::to_value(&outcome)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
-        let saved = self
-            .store
-            .save_draw(&p.audit_ctx(), &new, &list, &tasks)
-            .await?;
+        let saved = self.store.save_draw(ctx, &new, &list, &tasks).await?;
         tracing::info!(
             plan = plan.id,
             candidates = new.candidates_count,
@@ -727,7 +747,7 @@ impl App {
             store_ms = (started.elapsed() - computed).as_millis() as u64,
             "draw done"
         );
-        Ok(summary(saved))
+        Ok(saved)
     }
 
     pub async fn get_draw(&self, p: &Principal, draw_id: i64) -> AppResult<Draw> {

@@ -1,4 +1,5 @@
 //! Random inspections and the hazard loop on SQLite and on PostgreSQL.
 hongdun_testkit::on_both_backends!(inspection =>
     draw_publish_and_hazard_loop,
+    generated_year_of_inspections,
 );

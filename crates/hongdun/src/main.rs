@@ -343,6 +343,18 @@ async fn demo_entities(app: &App, county: &str, n: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A year of random inspections and hazards in the demo county (once).
+async fn demo_inspections(app: &App, county: &str) -> anyhow::Result<()> {
+    let (tasks, hazards) = app
+        .load_demo_inspections(county, 1)
+        .await
+        .map_err(app_err)?;
+    if tasks > 0 {
+        println!("生成一年的双随机抽查：{tasks} 次检查，{hazards} 条隐患");
+    }
+    Ok(())
+}
+
 async fn import_entities(
     app: &App,
     file: &std::path::Path,
@@ -460,6 +472,9 @@ async fn main() -> anyhow::Result<()> {
             let app = open_app(&cfg).await?;
             let logins = app.create_demo_county(&division).await.map_err(app_err)?;
             demo_entities(&app, &division, entities).await?;
+            if entities > 0 {
+                demo_inspections(&app, &division).await?;
+            }
             let url = format!("http://{}/", cfg.bind);
             println!("\n红盾 Hongdun 演示 — {}", redact_url(&cfg.db));
             if logins.is_empty() {

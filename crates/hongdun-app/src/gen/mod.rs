@@ -3,6 +3,7 @@
 //! (`entities`, and `licences` for the food trades among them); each writes rows
 //! the import commands read, or the demo loads directly.
 pub mod entities;
+pub mod inspections;
 pub mod licences;
 
 /// SplitMix64: tiny, fast, and fixed forever, so generated worlds never change
