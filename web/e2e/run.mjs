@@ -289,6 +289,78 @@ await scenario('the public pages show licences and nothing personal', async () =
   await page.context().close()
 })
 
+// ------------------------------------------------------------ random inspections and hazards
+// The demo holds a year of plans; a new plan is created through the API, drawn
+// in the console with a typed seed, exported, and verified on the public page.
+const adminApi = await apiLogin('admin')
+const users = (await adminApi('/api/v1/system/users?per_page=500')).items
+const items = (await foodApi('/api/v1/inspection/items')).items
+const pool = users.filter((u) => u.cert_no && u.username.startsWith('ins')).map((u) => u.id)
+const newPlan = await foodApi('/api/v1/inspection/plans', 'POST', {
+  name: '端到端测试抽查计划', items: items.slice(0, 2).map((i) => i.id),
+  sampling: { mode: 'count', count: 12 }, team_size: 2, pool,
+})
+const drawnPlan = (await foodApi('/api/v1/inspection/plans')).items.find((p) => p.status === 'drawn')
+const openTask = (await foodApi(`/api/v1/inspection/tasks?plan_id=${drawnPlan.id}&status=assigned&per_page=1`)).items[0]
+  ?? (await foodApi(`/api/v1/inspection/tasks?status=assigned&per_page=1`)).items[0]
+const taskMember = users.find((u) => u.id === openTask.team[0])
+
+await scenario('a plan is drawn with a typed seed, exported and verified by the public', async () => {
+  const page = await newPage(DESKTOP, 'food')
+  await page.goto(`${BASE}/inspection/plans`)
+  await page.click(`[data-test=draw-${newPlan.id}]`)
+  await page.fill('input[data-test=seed], [data-test=seed] input', '98765432109876543210')
+  await page.click('[data-test=draw-go]')
+  await page.waitForSelector('[data-test=draw-facts]')
+  assert.ok((await page.textContent('[data-test=draw-facts]')).includes('98765432109876543210'))
+  await page.waitForSelector('[data-test=picks] .el-table__row')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export]')])
+  const file = join(OUT, 'draw-export.json')
+  await download.saveAs(file)
+  await page.goto(`${BASE}/verify`)
+  await page.setInputFiles('#f', file)
+  await page.waitForFunction(() => document.querySelector('#out h2'))
+  assert.match(await page.textContent('#out h2'), /^一致/)
+  await page.screenshot({ path: join(OUT, 'verify-desktop.png') })
+  await page.context().close()
+})
+
+await scenario('an inspector records a visit on a phone; the section publishes it', async () => {
+  const page = await newPage(PHONE, taskMember.username)
+  await page.goto(`${BASE}/inspection/tasks/${openTask.id}`)
+  await page.waitForSelector('[data-test=visit-form]')
+  const detail = await (await apiLogin(taskMember.username))(`/api/v1/inspection/tasks/${openTask.id}`)
+  for (const it of detail.items) await page.click(`[data-test=verdict-${it.id}] .el-radio-button:has(input[value=compliant])`)
+  await page.screenshot({ path: join(OUT, 'visit-form-phone.png'), fullPage: true })
+  await page.click('[data-test=visit-save]')
+  await page.waitForSelector('[data-test=visit-form]', { state: 'detached' })
+  await page.context().close()
+  const staff = await newPage(DESKTOP, 'food')
+  await staff.goto(`${BASE}/inspection/tasks/${openTask.id}`)
+  await staff.click('[data-test=publish]')
+  await staff.waitForSelector('[data-test=publish]', { state: 'detached' })
+  const pub = await (await fetch(`${BASE}/api/public/v1/inspections?uscc=${openTask.uscc}`)).json()
+  assert.ok(pub.items.some((i) => i.plan_name === openTask.plan_name), 'published for the public')
+  assert.ok(!JSON.stringify(pub).includes('risk'), 'no credit class in public')
+  await staff.context().close()
+})
+
+await scenario('a hazard moves one step through the loop from the console', async () => {
+  const page = await newPage(DESKTOP, 'food')
+  await page.goto(`${BASE}/hazards`)
+  await page.waitForSelector('[data-test=hazards] .el-table__row')
+  await page.click('[data-test=hazards] .el-table__row')
+  await page.waitForSelector('.el-timeline-item')
+  const before = await page.locator('.el-timeline-item').count()
+  if (await page.locator('[data-test=hazard-act]').count()) {
+    const evidence = page.locator('[data-test=hazard-action] input[placeholder*="照片"]')
+    if (await evidence.count()) await evidence.fill('e2e-photo.jpg')
+    await page.click('[data-test=hazard-act]')
+    await page.waitForFunction((n) => document.querySelectorAll('.el-timeline-item').length > n, before)
+  }
+  await page.context().close()
+})
+
 // ------------------------------------------------------------ every page, both sizes
 const PAGES = [
   ['dashboard', '/', '[data-test=chart-kind] canvas', 'leader'],
@@ -305,6 +377,10 @@ const PAGES = [
   ['calendar', '/system/calendar', '[data-test=years] .el-table__row', 'admin'],
   ['audit', '/system/audit', '[data-test=audit] .el-table__row', 'auditor'],
   ['login-log', '/system/login-log', '[data-test=login-log] .el-table__row', 'admin'],
+  ['plans', '/inspection/plans', '[data-test=plans] .el-table__row', 'food'],
+  ['draw', `/inspection/plans/${drawnPlan.id}/draw`, '[data-test=picks] .el-table__row', 'food'],
+  ['tasks', `/inspection/tasks?plan_id=${drawnPlan.id}`, '[data-test=tasks] .el-table__row', 'food'],
+  ['hazards', '/hazards', '[data-test=hazards] .el-table__row', 'leader'],
   ['password', '/password', 'input[type=password]', 'admin'],
   ['lookup', '/lookup', '[data-test=public-q]', null],
   ['merchant', `/m/${withLicence.uscc}`, 'body', null],
