@@ -1,6 +1,6 @@
 //! The deterministic generator of a regulated jurisdiction: the same seed gives
 //! byte-identical output on every machine. One module per area of the domain
-//! (`entities`, and `licences` for the food trades among them); each writes rows
+//! (`entities`, `licences` for the food trades among them, `inspections` for a year of visits and hazards); each writes rows
 //! the import commands read, or the demo loads directly.
 pub mod entities;
 pub mod inspections;
