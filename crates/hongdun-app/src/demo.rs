@@ -445,7 +445,7 @@ impl App {
                     )
                     .await?;
                 tasks_done += 1;
-                if (today - day).num_days() > 10 && n % 25 != 0 {
+                if (today - day).num_days() > 10 && !n.is_multiple_of(25) {
                     self.store.publish_task(&ctx, &all, t.id).await?;
                 }
             }

@@ -634,7 +634,7 @@ impl App {
         let found = self
             .store
             .draw_candidates(
-                &scope,
+                scope,
                 &CandidateQuery {
                     target: plan.target.clone(),
                     visited_since,

@@ -72,7 +72,8 @@ pub const DIRECT_HAZARDS: &[(&str, &str)] = &[
 ];
 
 pub fn outcome(seed: u64, task: u64) -> &'static str {
-    *Rng::fork(seed ^ 0x1A5E, task).weighted(OUTCOME_MIX)
+    let picked: &&'static str = Rng::fork(seed ^ 0x1A5E, task).weighted(OUTCOME_MIX);
+    picked
 }
 
 /// Days after the plan's start when the visit happened, and whether the
