@@ -6,8 +6,8 @@ use crate::{App, AppError, AppResult, Principal};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use hongdun_core::ids::{UnitId, UserId};
 use hongdun_core::inspection::{
-    canonical_candidates, compare, draw, hazard_next, Candidate, DrawInput, DrawOutcome,
-    HazardAction, HazardState, Mismatch, PoolInspector, Sampling,
+    canonical_candidates, compare, draw, draw_with_list, hazard_next, Candidate, DrawInput,
+    DrawOutcome, HazardAction, HazardState, Mismatch, PoolInspector, Sampling,
 };
 use hongdun_core::sampling::sha256_hex;
 use hongdun_core::Coded;
@@ -605,6 +605,31 @@ impl App {
             .map(summary)
     }
 
+    /// `hongdun draw run`: the draw of a plan by the operator at the server's
+    /// console (whole register in scope), recorded as a system action.
+    pub async fn draw_plan_cli(&self, plan_id: i64, seed: Option<&str>) -> AppResult<Draw> {
+        let plan = self.store.get_plan(&ScopeFilter::All, plan_id).await?;
+        // The plan's own bureau and everything below it.
+        let tree = self.unit_tree().await?;
+        let all = ScopeFilter::Limited {
+            units: tree.subtree(plan.unit_id).into_iter().collect(),
+            user: None,
+        };
+        let (seed, source) = match seed.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => (s.to_owned(), "typed"),
+            None => (os_seed()?, "os"),
+        };
+        self.run_draw(
+            &hongdun_store::AuditCtx::system("cli"),
+            &all,
+            &plan,
+            seed,
+            source,
+        )
+        .await
+        .map(summary)
+    }
+
     /// The draw itself for a plan in draft, by whoever is allowed (a person, or
     /// the demo loader): candidates, the pure draw off the async workers, and one
     /// transaction for the draw, its frozen list and its tasks.
@@ -684,7 +709,8 @@ impl App {
         };
         // Hashing ten million tickets is CPU work: off the async workers.
         let (input, outcome, list, tasks) = tokio::task::spawn_blocking(move || {
-            let outcome = draw(&input).map_err(|e| AppError::rule(&e, Some("pool")))?;
+            let (outcome, list) =
+                draw_with_list(&input).map_err(|e| AppError::rule(&e, Some("pool")))?;
             let pos: HashMap<&str, usize> = outcome
                 .picks
                 .iter()
@@ -705,7 +731,6 @@ impl App {
                     });
                 }
             }
-            let list = canonical_candidates(&input.candidates);
             drop(pos);
             AppResult::Ok((
                 input,

@@ -136,12 +136,43 @@ impl Coded for DrawError {
     }
 }
 
-/// The frozen list as hashed: `id \t class \t grid \n` per candidate, sorted by id.
-pub fn canonical_candidates(candidates: &[Candidate]) -> String {
-    let mut sorted: Vec<&Candidate> = candidates.iter().collect();
-    sorted.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+/// Candidate positions in id order (byte order, as `str` compares), or the first
+/// id listed twice. Sorts fixed 24-byte prefixes held in one contiguous array —
+/// ten million scattered strings compared through pointers would spend the
+/// time in cache misses — and compares whole ids only where prefixes tie.
+pub fn canonical_order(candidates: &[Candidate]) -> Result<Vec<u32>, DrawError> {
+    // The first 24 bytes as two big-endian integers: integer comparisons in a
+    // contiguous array order them exactly as the bytes would.
+    let mut keys: Vec<(u128, u64, u32)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut k = [0u8; 24];
+            let b = c.id.as_bytes();
+            let n = b.len().min(24);
+            k[..n].copy_from_slice(&b[..n]);
+            let hi = u128::from_be_bytes(k[..16].try_into().expect("16 bytes"));
+            let lo = u64::from_be_bytes(k[16..].try_into().expect("8 bytes"));
+            (hi, lo, i as u32)
+        })
+        .collect();
+    let id = |k: &(u128, u64, u32)| candidates[k.2 as usize].id.as_str();
+    let full = |a: &(u128, u64, u32), b: &(u128, u64, u32)| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| id(a).cmp(id(b)))
+    };
+    keys.sort_unstable_by(full);
+    for w in keys.windows(2) {
+        if (w[0].0, w[0].1) == (w[1].0, w[1].1) && id(&w[0]) == id(&w[1]) {
+            return Err(DrawError::DuplicateCandidate(id(&w[0]).to_owned()));
+        }
+    }
+    Ok(keys.into_iter().map(|k| k.2).collect())
+}
+
+fn canonical_text(candidates: &[Candidate], order: &[u32]) -> String {
     let mut s = String::with_capacity(candidates.len() * 24);
-    for c in sorted {
+    for &i in order {
+        let c = &candidates[i as usize];
         s.push_str(&c.id);
         s.push('\t');
         s.push_str(&c.class);
@@ -150,6 +181,16 @@ pub fn canonical_candidates(candidates: &[Candidate]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// The frozen list as hashed: `id \t class \t grid \n` per candidate, sorted by id.
+pub fn canonical_candidates(candidates: &[Candidate]) -> String {
+    let order = canonical_order(candidates).unwrap_or_else(|_| {
+        let mut o: Vec<u32> = (0..candidates.len() as u32).collect();
+        o.sort_by(|&a, &b| candidates[a as usize].id.cmp(&candidates[b as usize].id));
+        o
+    });
+    canonical_text(candidates, &order)
 }
 
 /// The pool as hashed: `cert \t grid \t conflicts;… \n`, sorted by certificate.
@@ -176,6 +217,12 @@ pub fn may_inspect(inspector: &PoolInspector, candidate: &Candidate) -> bool {
 
 /// Runs a draw. Deterministic: the same input gives the same outcome anywhere.
 pub fn draw(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
+    draw_with_list(input).map(|(outcome, _)| outcome)
+}
+
+/// [`draw`], also returning the canonical candidate list it fingerprinted (what
+/// the server stores as the frozen list).
+pub fn draw_with_list(input: &DrawInput) -> Result<(DrawOutcome, String), DrawError> {
     if input.seed.trim().is_empty() {
         return Err(DrawError::EmptySeed);
     }
@@ -183,22 +230,34 @@ pub fn draw(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
     if input.team_size == 1 {
         return Err(DrawError::TeamSize(input.team_size));
     }
-    let mut seen = HashSet::with_capacity(input.candidates.len());
-    for c in &input.candidates {
-        if !seen.insert(c.id.as_str()) {
-            return Err(DrawError::DuplicateCandidate(c.id.clone()));
-        }
-        if c.class.trim().is_empty() {
-            return Err(DrawError::BadClass { id: c.id.clone() });
-        }
+    if let Some(c) = input.candidates.iter().find(|c| c.class.trim().is_empty()) {
+        return Err(DrawError::BadClass { id: c.id.clone() });
     }
-    drop(seen);
+    let order = canonical_order(&input.candidates)?;
     let mut certs = HashSet::new();
     for i in &input.inspectors {
         if !certs.insert(i.cert_no.as_str()) {
             return Err(DrawError::DuplicateInspector(i.cert_no.clone()));
         }
     }
+    // The frozen list and its fingerprint are written on one thread while the
+    // tickets, quotas and teams are worked out on the others.
+    std::thread::scope(|scope| {
+        let listing = scope.spawn(|| {
+            let list = canonical_text(&input.candidates, &order);
+            let hash = sha256_hex(&list);
+            (list, hash)
+        });
+        let drawn = select_and_staff(input);
+        let (list, hash) = listing.join().expect("list thread");
+        let mut outcome = drawn?;
+        outcome.candidates_sha256 = hash;
+        Ok((outcome, list))
+    })
+}
+
+/// Tickets, per-class quotas and teams; the list fingerprint is filled in by the caller.
+fn select_and_staff(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
     let sampler = Sampler::new(&input.seed);
     let ids: Vec<&str> = input.candidates.iter().map(|c| c.id.as_str()).collect();
     let keys = sampler.keys(&ids);
@@ -252,7 +311,7 @@ pub fn draw(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
         algorithm: ALGORITHM.into(),
         algorithm_version: ALGORITHM_VERSION,
         seed_hash: sampler.seed_hash().to_owned(),
-        candidates_sha256: sha256_hex(&canonical_candidates(&input.candidates)),
+        candidates_sha256: String::new(),
         inspectors_sha256: sha256_hex(&canonical_inspectors(&input.inspectors)),
         quotas,
         picks,
@@ -589,6 +648,25 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn canonical_order_is_byte_order_and_finds_duplicates(
+            ids in proptest::collection::vec("[0-9A-Z]{0,30}", 0..80),
+        ) {
+            let cands: Vec<Candidate> = ids.iter().map(|id| Candidate { id: id.clone(), class: "B".into(), grid: None }).collect();
+            let mut naive = ids.clone();
+            naive.sort();
+            let has_dup = naive.windows(2).any(|w| w[0] == w[1]);
+            match canonical_order(&cands) {
+                Ok(order) => {
+                    prop_assert!(!has_dup);
+                    let got: Vec<&String> = order.iter().map(|&i| &ids[i as usize]).collect();
+                    prop_assert_eq!(got, naive.iter().collect::<Vec<_>>());
+                }
+                Err(DrawError::DuplicateCandidate(_)) => prop_assert!(has_dup),
+                Err(e) => prop_assert!(false, "{e:?}"),
+            }
+        }
+
         #[test]
         fn teams_respect_size_and_recusal(
             n in 1usize..120,

@@ -187,7 +187,7 @@ pub(crate) async fn index_new_entities(
     Ok(())
 }
 
-/// The secondary entity indexes a bulk load defers (the same as in migrations 0002 and 0003).
+/// The secondary entity indexes a bulk load defers (the same as in migrations 0002, 0003 and 0005).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
     (
         "entity_unit_name",
@@ -204,6 +204,10 @@ pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
     (
         "entity_established",
         "CREATE INDEX IF NOT EXISTS entity_established ON entity (established, unit_id)",
+    ),
+    (
+        "entity_draw",
+        "CREATE INDEX IF NOT EXISTS entity_draw ON entity (status, unit_id, kind, industry, township_code, county_code, risk_class, grid, uscc, reg_no)",
     ),
 ];
 

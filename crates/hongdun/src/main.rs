@@ -96,6 +96,16 @@ enum DrawCommand {
     /// Re-derives a published draw from its export (draw-N.json) and says
     /// whether it is identical; exits 1 when it differs. Needs no database.
     Verify { file: PathBuf },
+    /// Runs the draw of a plan in draft (as the server would, recorded as done
+    /// from the command line): for province-scale plans, which take longer than
+    /// an HTTP request may. Without --seed the operating system's seed is used
+    /// and printed.
+    Run {
+        #[arg(long)]
+        plan: i64,
+        #[arg(long)]
+        seed: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -632,6 +642,24 @@ async fn main() -> anyhow::Result<()> {
                 hongdun_core::calendar::parse_date(&from).context("FROM must be YYYY-MM-DD")?;
             let due = app.add_working_days(from, days).await.map_err(app_err)?;
             println!("{due}");
+        }
+        Command::Draw {
+            command: DrawCommand::Run { plan, seed },
+        } => {
+            let app = open_app(&cfg).await?;
+            let started = std::time::Instant::now();
+            let d = app
+                .draw_plan_cli(plan, seed.as_deref())
+                .await
+                .map_err(app_err)?;
+            println!(
+                "抽取完成：计划 {plan}，名录 {} 户（SHA-256 {}），种子 {}（{}），用时 {:.2} 秒",
+                d.candidates_count,
+                d.candidates_sha256,
+                d.seed,
+                d.seed_source,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Draw {
             command: DrawCommand::Verify { file },
