@@ -40,6 +40,7 @@ sqlite3 "$BASE" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 RUN="$DIR/draw-run.db"
 rm -f "$RUN"*
 cp "$BASE" "$RUN"
+sync  # the copy written back before timing, so it does not compete with the read
 HONGDUN_LOG=info "$BIN" --db "sqlite://$RUN" serve --bind "127.0.0.1:$PORT" >"$DIR/draw-server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
