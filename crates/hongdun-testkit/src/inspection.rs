@@ -456,6 +456,13 @@ pub async fn draw_publish_and_hazard_loop(w: &World) {
     for secret in ["risk", "class", "team", "inspector", "cert"] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
+    let page = anon.get(&format!("/m/{uscc}")).await;
+    assert!(
+        page.text.contains("双随机抽查结果") && page.text.contains("发现问题已责令限期整改"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("risk_class"));
     // A second visit, published late: on the section's overdue list.
     let second = mine[1]["id"].as_i64().unwrap();
     let ok = json!({"records": [{"item_id": items[0], "verdict": "compliant"}, {"item_id": items[1], "verdict": "not_applicable"}], "outcome": "no_problem"});

@@ -153,6 +153,21 @@ pub async fn merchant_page(State(s): State<AppState>, Path(uscc): Path<String>) 
     if licences.is_empty() {
         licences = r#"<div class="card muted">暂无登记的许可证</div>"#.into();
     }
+    // 一公开: the published results of random inspections (no class, no names).
+    let inspections = s.app.public_inspections(&uscc).await.unwrap_or_default();
+    if !inspections.is_empty() {
+        licences.push_str(r#"<div class="card"><b>双随机抽查结果</b><dl>"#);
+        for i in inspections.iter().take(10) {
+            licences.push_str(&format!(
+                "<dt>{} · {}</dt><dd>{}（{}）</dd>",
+                i.visited_on,
+                esc(&i.authority),
+                esc(&i.outcome),
+                esc(&i.plan_name)
+            ));
+        }
+        licences.push_str("</dl></div>");
+    }
     let body = format!(
         r#"<div class="card"><h1>{}</h1><div class="muted">{} · {}</div><dl><dt>统一社会信用代码</dt><dd>{}</dd><dt>经营场所</dt><dd>{}</dd><dt>法定代表人/经营者</dt><dd>{}</dd></dl></div>{}<p class="muted">信息来自市场监管部门登记系统。发现问题请拨打 12315。</p>"#,
         esc(&m.name),
