@@ -178,7 +178,14 @@ pub(crate) enum SqlArg {
 
 /// The candidate query as SQL with `$n` placeholders and its values: active
 /// businesses in scope matching the target, minus those visited since the cut-off.
-pub(crate) fn candidate_sql(scope: &ScopeFilter, q: &CandidateQuery) -> (String, Vec<SqlArg>) {
+///
+/// `slice` = (n, k) keeps the rows whose id is k modulo n, so n readers can share
+/// one scan's decoding work.
+pub(crate) fn candidate_sql(
+    scope: &ScopeFilter,
+    q: &CandidateQuery,
+    slice: Option<(i64, i64)>,
+) -> (String, Vec<SqlArg>) {
     let mut sql = String::from(
         "SELECT e.id, COALESCE(e.uscc, e.reg_no) AS code, COALESCE(e.risk_class, 'B') AS class, \
          e.grid, e.unit_id FROM entity e WHERE e.status = 'active'",
@@ -240,6 +247,11 @@ pub(crate) fn candidate_sql(scope: &ScopeFilter, q: &CandidateQuery) -> (String,
             vec![format!("% {} %", super::like_escape(tag))],
         )
     });
+    if let Some((n, k)) = slice {
+        let n = bind(&mut args, SqlArg::Int(n));
+        let k = bind(&mut args, SqlArg::Int(k));
+        sql.push_str(&format!(" AND e.id % {n} = {k}"));
+    }
     if let Some(since) = q.visited_since {
         let at = bind(
             &mut args,
@@ -481,7 +493,7 @@ impl InspectionStore for Backend {
         if let Some(fast) = self.fast_draw_candidates(scope, q).await {
             return fast;
         }
-        let (sql, args) = candidate_sql(scope, q);
+        let (sql, args) = candidate_sql(scope, q, None);
         let mut query = sqlx::query(&sql);
         for a in args {
             query = match a {

@@ -128,26 +128,25 @@ impl SqliteStore {
         q: &hongdun_store::CandidateQuery,
     ) -> Option<StoreResult<Vec<hongdun_store::DrawCandidate>>> {
         let fast = self.fast.clone()?;
-        // Two readers over halves of the offices, each on its own connection and
-        // core: decoding ten million rows is CPU work, and the covering index
-        // serves each half as its own ranges.
-        let parts: Vec<ScopeFilter> = match scope {
-            ScopeFilter::Limited { units, user } if units.len() >= 2 => {
-                // Alternate units, so offices of similar size fall on both sides.
-                let half = |k: usize| ScopeFilter::Limited {
-                    units: units.iter().copied().skip(k).step_by(2).collect(),
-                    user: *user,
-                };
-                vec![half(0), half(1)]
-            }
-            other => vec![other.clone()],
-        };
+        // Two readers, each on its own connection and core, each decoding the
+        // rows of one id parity: building ten million rows is CPU work, and
+        // splitting by office fails when the offices are unevenly sized.
+        let parts: Vec<(i64, i64)> = vec![(2, 0), (2, 1)];
         let readers: Vec<_> = parts
             .iter()
-            .map(|part| {
-                let (sql, args) = common::candidate_sql(part, q);
+            .map(|&slice| {
+                let (sql, args) = common::candidate_sql(scope, q, Some(slice));
                 let fast = fast.clone();
-                tokio::task::spawn_blocking(move || fast.draw_candidates(&sql, args))
+                tokio::task::spawn_blocking(move || {
+                    let t = std::time::Instant::now();
+                    let out = fast.draw_candidates(&sql, args);
+                    tracing::debug!(
+                        rows = out.as_ref().map_or(0, Vec::len),
+                        ms = t.elapsed().as_millis() as u64,
+                        "candidate reader"
+                    );
+                    out
+                })
             })
             .collect();
         let mut all = Vec::new();
