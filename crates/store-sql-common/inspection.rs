@@ -1138,3 +1138,80 @@ impl InspectionStore for Backend {
             .collect())
     }
 }
+
+const FILE_COLS: &str = "id, sha256, name, content_type, size, unit_id, created_by, created_at";
+
+fn file_from(r: &DbRow) -> StoreResult<StoredFile> {
+    Ok(StoredFile {
+        id: get(r, "id")?,
+        sha256: get(r, "sha256")?,
+        name: get(r, "name")?,
+        content_type: get(r, "content_type")?,
+        size: get(r, "size")?,
+        unit_id: UnitId(get(r, "unit_id")?),
+        created_by: get::<Option<i64>>(r, "created_by")?.map(UserId),
+        created_at: get(r, "created_at")?,
+    })
+}
+
+#[async_trait::async_trait]
+impl FileStore for Backend {
+    async fn put_file(&self, ctx: &AuditCtx, f: &NewFile) -> StoreResult<StoredFile> {
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query(&format!(
+            "INSERT INTO stored_file (sha256, name, content_type, size, data, unit_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {FILE_COLS}"
+        ))
+        .bind(&f.sha256)
+        .bind(&f.name)
+        .bind(&f.content_type)
+        .bind(f.data.len() as i64)
+        .bind(&f.data)
+        .bind(f.unit_id.0)
+        .bind(ctx.actor_user_id.map(|u| u.0))
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let file = file_from(&r)?;
+        append_audit(
+            &mut tx,
+            ctx,
+            &AuditChange::new::<(), _>("file.upload", "stored_file", file.id, None, Some(&file)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(file)
+    }
+
+    async fn get_file(&self, scope: &ScopeFilter, id: i64) -> StoreResult<(StoredFile, Vec<u8>)> {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT {FILE_COLS}, data FROM stored_file WHERE id = "
+        ));
+        qb.push_bind(id);
+        push_scope(&mut qb, scope, "unit_id", Some("created_by"));
+        let r = qb.build().fetch_one(&self.pool).await.map_err(map_err)?;
+        Ok((file_from(&r)?, get(&r, "data")?))
+    }
+
+    async fn file_info(&self, scope: &ScopeFilter, ids: &[i64]) -> StoreResult<Vec<StoredFile>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb =
+            QueryBuilder::<Db>::new(format!("SELECT {FILE_COLS} FROM stored_file WHERE id IN ("));
+        let mut list = qb.separated(", ");
+        for i in ids {
+            list.push_bind(*i);
+        }
+        qb.push(")");
+        push_scope(&mut qb, scope, "unit_id", Some("created_by"));
+        qb.build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(file_from)
+            .collect()
+    }
+}

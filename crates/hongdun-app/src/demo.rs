@@ -477,6 +477,20 @@ impl App {
                     .await?;
             }
         }
+        // One stand-in photo for the evidence of every rectification.
+        let photo = self
+            .store
+            .put_file(
+                &ctx,
+                &NewFile {
+                    sha256: hongdun_core::sampling::sha256_hex("demo-photo"),
+                    name: "整改照片.png".into(),
+                    content_type: "image/png".into(),
+                    data: crate::files::TINY_PNG.to_vec(),
+                    unit_id: bureau.id,
+                },
+            )
+            .await?;
         // Every hazard through the loop, as far as its age allows.
         let mut hazards = Vec::new();
         let mut page = 1;
@@ -513,7 +527,7 @@ impl App {
                     action: name.into(),
                     note: None,
                     evidence: if name == "submit" {
-                        vec![format!("整改照片-{}.jpg", h.id)]
+                        vec![format!("file:{}", photo.id)]
                     } else {
                         Vec::new()
                     },

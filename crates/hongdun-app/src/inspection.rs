@@ -944,6 +944,10 @@ impl App {
                 "有不符合项时请选择整改或立案的检查结果",
             ));
         }
+        for r in &input.records {
+            self.check_file_refs(p, &format!("records.{}", r.item_id), &r.photos)
+                .await?;
+        }
         let visited_at = input.visited_at.unwrap_or_else(Utc::now);
         if visited_at > Utc::now() + chrono::Duration::minutes(10) {
             errs.push(crate::FieldError::new(
@@ -1210,6 +1214,9 @@ impl App {
             },
             _ => return Err(AppError::field("action", "invalid", "未知的操作")),
         };
+        if name == "submit" {
+            self.check_file_refs(p, "evidence", &input.evidence).await?;
+        }
         let to = hazard_next(h.state, &action).map_err(|e| {
             let field = matches!(e, hongdun_core::inspection::HazardError::NoEvidence)
                 .then_some("evidence");

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod calendar;
 pub mod demo;
 mod error;
+pub mod files;
 pub mod gen;
 pub mod import;
 pub mod inspection;

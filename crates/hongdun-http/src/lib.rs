@@ -93,6 +93,7 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::inspection::publish_task, routes::inspection::overdue_publications,
         routes::inspection::list_hazards, routes::inspection::create_hazard, routes::inspection::hazard_detail,
         routes::inspection::hazard_action, routes::inspection::hazard_report, routes::inspection::revisit_draw,
+        routes::inspection::upload_file, routes::inspection::get_file,
     ),
     tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
          (name = "system", description = "系统管理"),

@@ -429,3 +429,35 @@ pub trait InspectionStore {
         to: NaiveDate,
     ) -> StoreResult<Vec<HazardDay>>;
 }
+
+/// An uploaded file's description (the bytes travel separately).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoredFile {
+    pub id: i64,
+    pub sha256: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub unit_id: UnitId,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub sha256: String,
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+    pub unit_id: UnitId,
+}
+
+#[async_trait::async_trait]
+pub trait FileStore {
+    async fn put_file(&self, ctx: &AuditCtx, f: &NewFile) -> StoreResult<StoredFile>;
+    /// Scoped by the file's unit, or its uploader.
+    async fn get_file(&self, scope: &ScopeFilter, id: i64) -> StoreResult<(StoredFile, Vec<u8>)>;
+    /// Descriptions only, for checking references.
+    async fn file_info(&self, scope: &ScopeFilter, ids: &[i64]) -> StoreResult<Vec<StoredFile>>;
+}

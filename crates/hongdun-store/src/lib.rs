@@ -127,6 +127,7 @@ pub trait Store:
     + EntityStore
     + ImportStore
     + InspectionStore
+    + FileStore
     + Send
     + Sync
 {

@@ -171,6 +171,18 @@ impl Client {
         .await
     }
 
+    /// A raw body (file uploads).
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> Resp {
+        Resp::from(
+            self.req(reqwest::Method::POST, path)
+                .body(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
     pub async fn patch(&self, path: &str, body: &Value) -> Resp {
         Resp::from(
             self.req(reqwest::Method::PATCH, path)

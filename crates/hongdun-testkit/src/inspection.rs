@@ -516,8 +516,45 @@ pub async fn draw_publish_and_hazard_loop(w: &World) {
             .code(),
         "hazard_evidence_required"
     );
+    // Evidence is an uploaded file, typed by its bytes; a name alone is refused.
+    let bad = food
+        .post_bytes("/api/v1/files?name=a.txt", b"just text".to_vec())
+        .await;
+    assert_eq!(
+        (bad.status, bad.json["fields"][0]["code"].as_str()),
+        (422, Some("file_type"))
+    );
+    let too_big = food
+        .post_bytes("/api/v1/files?name=big.jpg", vec![0xFF; 11 << 20])
+        .await;
+    assert_eq!(too_big.json["fields"][0]["code"], "file_too_large");
+    let up = food
+        .post_bytes(
+            "/api/v1/files?name=整改照片.png",
+            hongdun_app::files::TINY_PNG.to_vec(),
+        )
+        .await;
+    assert_eq!(up.status, 201, "{}", up.json);
+    assert_eq!(up.json["content_type"], "image/png");
+    let photo = format!("file:{}", up.json["id"]);
+    let back = food.get(&format!("/api/v1/files/{}", up.json["id"])).await;
+    assert_eq!(&back.bytes[..], hongdun_app::files::TINY_PNG);
+    let other = app.login("b_leader").await;
+    assert_eq!(
+        other
+            .get(&format!("/api/v1/files/{}", up.json["id"]))
+            .await
+            .status,
+        404
+    );
     assert_eq!(
         act(json!({"action": "submit", "evidence": ["photo-1.jpg"]}))
+            .await
+            .json["fields"][0]["code"],
+        "file_unknown"
+    );
+    assert_eq!(
+        act(json!({"action": "submit", "evidence": [photo]}))
             .await
             .ok()["state"],
         "submitted"
@@ -530,7 +567,7 @@ pub async fn draw_publish_and_hazard_loop(w: &World) {
     );
     assert_eq!(act(json!({"action": "recheck", "passed": false, "note": "仍有一人未办证", "deadline_days": 3})).await.ok()["state"], "ordered");
     assert_eq!(
-        act(json!({"action": "submit", "evidence": ["photo-2.jpg"]}))
+        act(json!({"action": "submit", "evidence": [photo]}))
             .await
             .ok()["state"],
         "submitted"

@@ -51,6 +51,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/hazards/revisit-draws", post(revisit_draw))
         .route("/api/v1/hazards/{id}", get(hazard_detail))
         .route("/api/v1/hazards/{id}/actions", post(hazard_action))
+        .route("/api/v1/files", post(upload_file))
+        .route("/api/v1/files/{id}", get(get_file))
 }
 
 #[utoipa::path(get, path = "/api/v1/inspection/items", tag = "inspection",
@@ -345,4 +347,67 @@ pub async fn revisit_draw(
     Json(r): Json<RevisitInput>,
 ) -> ApiResult<(StatusCode, Json<Draw>)> {
     Ok((StatusCode::CREATED, Json(s.app.revisit_draw(&p, &r).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/files", tag = "inspection",
+    params(("name" = Option<String>, Query, description = "原文件名")),
+    request_body(content = Vec<u8>, description = "the file as the body: JPEG, PNG, WebP or PDF, up to 10 MB", content_type = "application/octet-stream"),
+    responses((status = 201, body = hongdun_store::StoredFile, description = "refer to it as \"file:{id}\" in photos and evidence"),
+              (status = 422, body = ErrorBody)))]
+pub async fn upload_file(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    q: Params,
+    body: axum::body::Body,
+) -> ApiResult<(StatusCode, Json<hongdun_store::StoredFile>)> {
+    let name = q.text("name").unwrap_or("upload").to_owned();
+    // Keep at most one byte past the limit (so the app can say it is too large)
+    // but read the whole body, so the client hears the answer instead of a reset.
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("invalid_body", format!("上传中断：{e}"), Some("file"))
+        })?;
+        let room = (hongdun_app::files::MAX_FILE_BYTES + 1).saturating_sub(bytes.len());
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.upload_file(&p, &name, bytes).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "inspection",
+    responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)))]
+pub async fn get_file(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    let (f, data) = s.app.get_file(&p, id).await?;
+    let encoded: String = f
+        .name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, f.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename*=UTF-8''{encoded}"),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+        ],
+        data,
+    ))
 }
