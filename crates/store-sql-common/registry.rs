@@ -469,9 +469,10 @@ impl EntityStore for Backend {
             if missing {
                 qb.push(" FROM entity e WHERE e.status = 'active'");
             } else {
-                qb.push(
-                    " FROM licence l JOIN entity e ON e.id = l.entity_id WHERE l.status = 'valid'",
-                );
+                qb.push(format!(
+                    " FROM licence l {} entity e ON e.id = l.entity_id WHERE l.status = 'valid'",
+                    crate::LICENCE_FIRST_JOIN
+                ));
             }
             push_scope(qb, scope, "e.unit_id", None);
             match watch {

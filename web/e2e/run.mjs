@@ -353,8 +353,14 @@ await scenario('a hazard moves one step through the loop from the console', asyn
   await page.waitForSelector('.el-timeline-item')
   const before = await page.locator('.el-timeline-item').count()
   if (await page.locator('[data-test=hazard-act]').count()) {
-    const evidence = page.locator('[data-test=hazard-action] input[placeholder*="照片"]')
-    if (await evidence.count()) await evidence.fill('e2e-photo.jpg')
+    // Evidence is an uploaded photo: a 1×1 PNG stands in for the camera.
+    const evidence = page.locator('[data-test=evidence-file]')
+    if (await evidence.count()) {
+      const png = join(OUT, 'evidence.png')
+      writeFileSync(png, Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000a49444154789c63000100000500010d0a2db40000000049454e44ae426082', 'hex'))
+      await evidence.setInputFiles(png)
+      await page.waitForSelector('text=已上传：evidence.png')
+    }
     await page.click('[data-test=hazard-act]')
     await page.waitForFunction((n) => document.querySelectorAll('.el-timeline-item').length > n, before)
   }

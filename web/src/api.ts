@@ -105,3 +105,13 @@ export interface Page<T> {
   page: number
   per_page: number
 }
+
+export interface StoredFile {
+  id: number
+  name: string
+  content_type: string
+  size: number
+}
+
+/** Uploads a photo or document; refer to it as `file:{id}`. */
+export const uploadFile = (file: File) => api<StoredFile>('POST', `/api/v1/files?name=${encodeURIComponent(file.name)}`, file)
