@@ -194,6 +194,16 @@ pub fn parse_canonical(list: &str) -> Vec<Candidate> {
         .collect()
 }
 
+/// Does an inspection item apply to a business? Empty lists mean every kind / trade.
+pub fn item_applies(item: &InspectionItem, e: &Entity) -> bool {
+    let kind_ok = item.kinds.is_empty() || item.kinds.iter().any(|k| k == e.kind.as_str());
+    let trade_ok = item.industries.is_empty()
+        || e.industry
+            .as_deref()
+            .is_some_and(|ind| item.industries.iter().any(|p| ind.starts_with(p.as_str())));
+    kind_ok && trade_ok
+}
+
 /// Most picks a draw answer carries; all of them are in the tasks (paged) and
 /// the export. A province's draw holds hundreds of thousands.
 pub const DRAW_PICKS_SHOWN: usize = 1000;
@@ -854,12 +864,17 @@ impl App {
         let scope = self.authorize(p, "inspection:task:list").await?;
         let task = self.store.get_task(&scope, Some(p.user.id), id).await?;
         let plan = self.store.get_plan(&ScopeFilter::All, task.plan_id).await?;
+        let entity = self
+            .store
+            .get_entity(&ScopeFilter::All, task.entity_id)
+            .await?;
+        // Only the plan's items that apply to this business (by kind and trade).
         let items = self
             .store
             .list_items()
             .await?
             .into_iter()
-            .filter(|i| plan.items.contains(&i.id))
+            .filter(|i| plan.items.contains(&i.id) && item_applies(i, &entity))
             .collect();
         let records = self.store.task_records(id).await?;
         let team = self.store.pool_members(&task.team).await?;

@@ -136,6 +136,17 @@ pub async fn draw_publish_and_hazard_loop(w: &World) {
             .ok();
         items.push(it["id"].as_i64().unwrap());
     }
+    // An item for a trade no business here has: in the plan, but on no form.
+    let lifts = food
+        .post(
+            "/api/v1/inspection/items",
+            &json!({"code": "TS-99", "name": "客运索道定期检验", "legal_basis": "《中华人民共和国特种设备安全法》第四十条", "industries": ["X99"]}),
+        )
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
+    let plan_items = [items.clone(), vec![lifts]].concat();
 
     // A conflict declared by inspector 1 with one business outside the grid.
     let conflict_uscc: String = {
@@ -186,7 +197,7 @@ pub async fn draw_publish_and_hazard_loop(w: &World) {
     let plan = food
         .post(
             "/api/v1/inspection/plans",
-            &json!({"name": "2026年食品经营者双随机抽查", "departments": [section], "items": items,
+            &json!({"name": "2026年食品经营者双随机抽查", "departments": [section], "items": plan_items,
                     "target": {"divisions": ["331023"]}, "sampling": ratios, "team_size": 2,
                     "exclude_months": 12, "pool": [i1, i2, ig]}),
         )
