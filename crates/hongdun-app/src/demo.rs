@@ -492,26 +492,7 @@ impl App {
             )
             .await?;
         // Every hazard through the loop, as far as its age allows.
-        let mut hazards = Vec::new();
-        let mut page = 1;
-        loop {
-            let got = self
-                .store
-                .list_hazards(
-                    &all,
-                    &HazardQuery {
-                        paging: Paging::new(page, Paging::MAX_PER_PAGE),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            let n = got.items.len();
-            hazards.extend(got.items);
-            if n < Paging::MAX_PER_PAGE as usize {
-                break;
-            }
-            page += 1;
-        }
+        let hazards = self.all_hazards(&all, HazardQuery::default()).await?;
         for h in &hazards {
             let age = (today - h.found_on).num_days();
             let (closes_after, submitted) = g::hazard_fate(seed, h.id as u64, age);

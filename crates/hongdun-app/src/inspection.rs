@@ -223,6 +223,15 @@ fn summary(mut d: Draw) -> Draw {
     d
 }
 
+/// The seed as typed (trimmed), or twenty OS digits when none was given, with
+/// where it came from ("typed" or "os").
+fn seed_or_os(seed: Option<&str>) -> AppResult<(String, &'static str)> {
+    match seed.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Ok((s.to_owned(), "typed")),
+        None => Ok((os_seed()?, "os")),
+    }
+}
+
 /// Twenty decimal digits from the operating system, shown like twenty dice rolls.
 fn os_seed() -> AppResult<String> {
     let mut bytes = [0u8; 20];
@@ -599,17 +608,14 @@ impl App {
                 field: None,
             });
         }
-        let (seed, seed_source) = match seed.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) if s.chars().count() > 200 => {
-                return Err(AppError::field(
-                    "seed",
-                    "invalid",
-                    "随机种子不超过 200 个字符",
-                ))
-            }
-            Some(s) => (s.to_owned(), "typed"),
-            None => (os_seed()?, "os"),
-        };
+        let (seed, seed_source) = seed_or_os(seed)?;
+        if seed.chars().count() > 200 {
+            return Err(AppError::field(
+                "seed",
+                "invalid",
+                "随机种子不超过 200 个字符",
+            ));
+        }
         self.run_draw(&p.audit_ctx(), &scope, &plan, seed, seed_source)
             .await
             .map(summary)
@@ -625,10 +631,7 @@ impl App {
             units: tree.subtree(plan.unit_id).into_iter().collect(),
             user: None,
         };
-        let (seed, source) = match seed.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => (s.to_owned(), "typed"),
-            None => (os_seed()?, "os"),
-        };
+        let (seed, source) = seed_or_os(seed)?;
         self.run_draw(
             &hongdun_store::AuditCtx::system("cli"),
             &all,
@@ -1395,6 +1398,25 @@ impl App {
         })
     }
 
+    /// Every hazard matching `q`, page by page (the store pages at most 500).
+    pub(crate) async fn all_hazards(
+        &self,
+        scope: &ScopeFilter,
+        mut q: HazardQuery,
+    ) -> AppResult<Vec<Hazard>> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            q.paging = Paging::new(page, Paging::MAX_PER_PAGE);
+            let got = self.store.list_hazards(scope, &q).await?;
+            let n = got.items.len();
+            all.extend(got.items);
+            if n < Paging::MAX_PER_PAGE as usize {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
     /// 回头看: a seeded draw of hazards closed in [from, to], stored like any draw.
     pub async fn revisit_draw(&self, p: &Principal, input: &RevisitInput) -> AppResult<Draw> {
         let scope = self.authorize(p, "hazard:revisit").await?;
@@ -1404,22 +1426,15 @@ impl App {
         if input.count == 0 {
             return Err(AppError::field("count", "invalid", "抽取数量应大于 0"));
         }
-        let mut closed = Vec::new();
-        let mut page = 1;
-        loop {
-            let q = HazardQuery {
-                closed_between: Some((input.from, input.to)),
-                paging: Paging::new(page, Paging::MAX_PER_PAGE),
-                ..Default::default()
-            };
-            let got = self.store.list_hazards(&scope, &q).await?;
-            let n = got.items.len();
-            closed.extend(got.items);
-            if n < Paging::MAX_PER_PAGE as usize {
-                break;
-            }
-            page += 1;
-        }
+        let closed = self
+            .all_hazards(
+                &scope,
+                HazardQuery {
+                    closed_between: Some((input.from, input.to)),
+                    ..Default::default()
+                },
+            )
+            .await?;
         if closed.is_empty() {
             return Err(AppError::Rule {
                 code: "draw_no_candidates",
@@ -1427,15 +1442,7 @@ impl App {
                 field: Some("from".into()),
             });
         }
-        let (seed, seed_source) = match input
-            .seed
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(s) => (s.to_owned(), "typed"),
-            None => (os_seed()?, "os"),
-        };
+        let (seed, seed_source) = seed_or_os(input.seed.as_deref())?;
         let input_draw = DrawInput {
             seed: seed.clone(),
             sampling: Sampling::Count { count: input.count },

@@ -5,7 +5,7 @@ use crate::http::{Client, TestApp};
 use crate::World;
 use serde_json::{json, Value};
 
-async fn id_of(c: &Client, path: &str, key: &str, value: &str) -> i64 {
+pub(crate) async fn id_of(c: &Client, path: &str, key: &str, value: &str) -> i64 {
     let body = c.get(path).await.ok();
     body["items"]
         .as_array()

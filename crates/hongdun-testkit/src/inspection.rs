@@ -1,7 +1,8 @@
 //! Random inspections and hazards on both backends, over a generated county:
 //! the draw (quotas, recusal, immutability, export and verification), visits,
 //! publication, and the hazard loop.
-use crate::http::{Client, TestApp};
+use crate::api::id_of;
+use crate::http::TestApp;
 use crate::World;
 use hongdun_app::gen::entities;
 use hongdun_app::import::ImportOptions;
@@ -45,16 +46,6 @@ async fn load_county(w: &World) {
     w.raw
         .exec("UPDATE entity SET risk_class = 'D' WHERE id % 20 = 3")
         .await;
-}
-
-async fn id_of(c: &Client, path: &str, key: &str, value: &str) -> i64 {
-    let v = c.get(path).await.ok();
-    let list = v["items"].as_array().or(v.as_array()).unwrap().clone();
-    list.iter()
-        .find(|x| x[key] == value)
-        .unwrap_or_else(|| panic!("{key}={value} in {path}"))["id"]
-        .as_i64()
-        .unwrap()
 }
 
 pub async fn draw_publish_and_hazard_loop(w: &World) {
