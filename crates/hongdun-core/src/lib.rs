@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod complaint;
 pub mod division;
 pub mod ids;
 pub mod inspection;
