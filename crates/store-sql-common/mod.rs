@@ -1,5 +1,6 @@
 //! SQL shared by both backends (see README.md beside this file).
 mod audit;
+mod complaint;
 mod inspection;
 mod registry;
 mod system;

@@ -117,6 +117,10 @@ impl App {
                     .await?;
             }
         }
+        // Rule sets are seeded once; administrators edit them from then on.
+        self.store
+            .seed_rule_sets(&hongdun_core::complaint::builtin_rule_sets())
+            .await?;
         let types = self.store.list_dict_types().await?;
         for (code, name, items) in DICTS {
             if types.iter().any(|t| t.code == *code) {

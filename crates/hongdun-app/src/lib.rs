@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod calendar;
+pub mod complaint;
 pub mod demo;
 mod error;
 pub mod files;
@@ -20,7 +21,8 @@ pub use error::{AppError, AppResult, FieldError};
 use hongdun_core::calendar::Calendar;
 use hongdun_core::ids::{TokenId, UserId};
 use hongdun_core::system::{RoleGrant, Scope, UnitTree};
-use hongdun_store::{AuditCtx, Role, ScopeFilter, Store, User};
+use hongdun_store::{AuditCtx, Pledge, Role, ScopeFilter, Store, User};
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -45,11 +47,11 @@ impl Default for AppConfig {
 
 /// How long cached reference data (unit tree, calendar) may be served before it
 /// is re-read, so that several servers on one PostgreSQL converge.
-const CACHE_TTL: Duration = Duration::from_secs(30);
+pub(crate) const CACHE_TTL: Duration = Duration::from_secs(30);
 
-struct Cached<T> {
-    at: Instant,
-    value: Arc<T>,
+pub(crate) struct Cached<T> {
+    pub(crate) at: Instant,
+    pub(crate) value: Arc<T>,
 }
 
 pub struct App {
@@ -57,6 +59,9 @@ pub struct App {
     config: AppConfig,
     units: RwLock<Option<Cached<UnitTree>>>,
     calendar: RwLock<Option<Cached<Calendar>>>,
+    /// Every pledge by entity id: the public merchant page reads it on each
+    /// request, and pledges are few.
+    pledges: RwLock<Option<Cached<HashMap<i64, Vec<Pledge>>>>>,
 }
 
 /// How the caller proved who they are.
@@ -132,6 +137,7 @@ impl App {
             config,
             units: RwLock::new(None),
             calendar: RwLock::new(None),
+            pledges: RwLock::new(None),
         }
     }
 

@@ -532,6 +532,14 @@ pub struct PublicMerchant {
     /// 法定代表人/经营者, family name only.
     pub legal_rep: Option<String>,
     pub licences: Vec<PublicLicence>,
+    /// 放心消费 pledges in force (ODR, 无理由退货); filled on the detail only.
+    pub pledges: Vec<PublicPledge>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicPledge {
+    pub kind: String,
+    pub label: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -569,6 +577,7 @@ fn public_view_of(e: Entity, licences: Vec<Licence>, today: NaiveDate) -> Public
         status_label: e.status.label_zh(),
         legal_rep: e.legal_rep.as_deref().map(mask_name),
         licences,
+        pledges: Vec::new(),
     }
 }
 
@@ -898,7 +907,15 @@ impl App {
     pub async fn public_merchant(&self, uscc: &str) -> AppResult<PublicMerchant> {
         let code = Uscc::parse(uscc).map_err(|e| AppError::rule(&e, Some("uscc")))?;
         let (e, licences) = self.store.entity_with_licences(code.as_str()).await?;
-        Ok(public_view_of(e, licences, Utc::now().date_naive()))
+        let id = e.id;
+        let mut view = public_view_of(e, licences, Utc::now().date_naive());
+        view.pledges = self
+            .public_pledges(id)
+            .await?
+            .into_iter()
+            .map(|(kind, label)| PublicPledge { kind, label })
+            .collect();
+        Ok(view)
     }
 
     pub async fn public_search(&self, q: &str) -> AppResult<Vec<PublicMerchant>> {

@@ -49,6 +49,11 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("hazard:create", "登记隐患"),
     ("hazard:handle", "隐患整改与复查"),
     ("hazard:revisit", "隐患回头看抽查"),
+    ("complaint:list", "查看投诉举报"),
+    ("complaint:create", "登记投诉举报"),
+    ("complaint:handle", "办理投诉举报"),
+    ("complaint:approve", "审批延期与中止"),
+    ("complaint:rule:update", "维护投诉举报期限规则与平台"),
 ];
 
 pub fn is_known_permission(p: &str) -> bool {
@@ -149,7 +154,7 @@ fn read_permissions() -> Vec<&'static str> {
 }
 fn leader_permissions() -> Vec<&'static str> {
     let mut v = read_permissions();
-    v.extend(["system:audit:verify", "registry:entity:export"]);
+    v.extend(["system:audit:verify", "registry:entity:export", "complaint:approve"]);
     v
 }
 fn section_permissions() -> Vec<&'static str> {
@@ -175,6 +180,10 @@ fn section_permissions() -> Vec<&'static str> {
         "hazard:create",
         "hazard:handle",
         "hazard:revisit",
+        "complaint:list",
+        "complaint:create",
+        "complaint:handle",
+        "complaint:rule:update",
     ]
 }
 fn inspector_permissions() -> Vec<&'static str> {
@@ -190,6 +199,9 @@ fn inspector_permissions() -> Vec<&'static str> {
         "hazard:list",
         "hazard:create",
         "hazard:handle",
+        "complaint:list",
+        "complaint:create",
+        "complaint:handle",
     ]
 }
 fn auditor_permissions() -> Vec<&'static str> {

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod complaint;
 pub mod inspection;
 pub mod registry;
 pub mod system;
@@ -14,6 +15,7 @@ use hongdun_core::ids::{UnitId, UserId};
 use hongdun_core::system::Scope;
 use serde::Serialize;
 
+pub use complaint::*;
 pub use audit::{AuditChange, AuditCtx, AuditQuery, AuditRow, AuditStore};
 pub use inspection::*;
 pub use registry::*;
@@ -128,6 +130,7 @@ pub trait Store:
     + ImportStore
     + InspectionStore
     + FileStore
+    + ComplaintStore
     + Send
     + Sync
 {
