@@ -1,8 +1,12 @@
 //! Complaints, reports and enquiries; rule sets, platforms, pledges.
-use super::{append_audit, enum_col, get, join_list, like_pattern, now, push_scope, split_list, DbRow};
+use super::{
+    append_audit, enum_col, get, join_list, like_pattern, now, push_scope, split_list, DbRow,
+};
 use crate::{map_err, Backend, Db};
 use chrono::NaiveDate;
-use hongdun_core::complaint::{CaseKind, CaseOutcome, CaseState, Channel, RulePeriods, RuleSet, Step};
+use hongdun_core::complaint::{
+    CaseKind, CaseOutcome, CaseState, Channel, RulePeriods, RuleSet, Step,
+};
 use hongdun_core::ids::UnitId;
 use hongdun_store::*;
 use sqlx::QueryBuilder;
@@ -26,9 +30,21 @@ fn case_from(r: &DbRow) -> StoreResult<Case> {
         id: get(r, "id")?,
         receipt: get(r, "receipt")?,
         external_no: get(r, "external_no")?,
-        kind: enum_col(&get::<String>(r, "kind")?, CaseKind::parse, "complaint.kind")?,
-        channel: enum_col(&get::<String>(r, "channel")?, Channel::parse, "complaint.channel")?,
-        state: enum_col(&get::<String>(r, "state")?, CaseState::parse, "complaint.state")?,
+        kind: enum_col(
+            &get::<String>(r, "kind")?,
+            CaseKind::parse,
+            "complaint.kind",
+        )?,
+        channel: enum_col(
+            &get::<String>(r, "channel")?,
+            Channel::parse,
+            "complaint.channel",
+        )?,
+        state: enum_col(
+            &get::<String>(r, "state")?,
+            CaseState::parse,
+            "complaint.state",
+        )?,
         outcome: opt_enum("outcome", CaseOutcome::parse)?,
         step: get::<Option<String>>(r, "step")?
             .map(|v| enum_col(&v, Step::parse, "complaint.step"))
@@ -125,8 +141,7 @@ impl Backend {
         value: &str,
         id: i64,
     ) -> StoreResult<(Case, Vec<CaseEvent>)> {
-        let mut qb =
-            QueryBuilder::<Db>::new(format!("SELECT {CASE_COLS} FROM {CASE_FROM} WHERE "));
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {CASE_COLS} FROM {CASE_FROM} WHERE "));
         if col == "id" {
             qb.push("c.id = ").push_bind(id);
         } else {
@@ -391,11 +406,7 @@ impl ComplaintStore for Backend {
         Ok(case)
     }
 
-    async fn get_case(
-        &self,
-        scope: &ScopeFilter,
-        id: i64,
-    ) -> StoreResult<(Case, Vec<CaseEvent>)> {
+    async fn get_case(&self, scope: &ScopeFilter, id: i64) -> StoreResult<(Case, Vec<CaseEvent>)> {
         self.case_where(scope, "id", "", id).await
     }
 
@@ -577,9 +588,8 @@ impl ComplaintStore for Backend {
                     .push_bind(to);
             }
         };
-        let mut qb = QueryBuilder::<Db>::new(format!(
-            "SELECT COUNT(*) AS n FROM {CASE_FROM} WHERE 1 = 1"
-        ));
+        let mut qb =
+            QueryBuilder::<Db>::new(format!("SELECT COUNT(*) AS n FROM {CASE_FROM} WHERE 1 = 1"));
         build(&mut qb);
         let total: i64 = get(
             &qb.build().fetch_one(&self.pool).await.map_err(map_err)?,
@@ -691,7 +701,11 @@ impl ComplaintStore for Backend {
                     unit_id: UnitId(get(r, "unit_id")?),
                     category: get(r, "category")?,
                     platform: get(r, "platform")?,
-                    kind: enum_col(&get::<String>(r, "kind")?, CaseKind::parse, "complaint.kind")?,
+                    kind: enum_col(
+                        &get::<String>(r, "kind")?,
+                        CaseKind::parse,
+                        "complaint.kind",
+                    )?,
                     received_on: get(r, "received_on")?,
                     received: get(r, "received")?,
                     accepted: get(r, "accepted")?,
@@ -750,9 +764,7 @@ impl ComplaintStore for Backend {
     }
 
     async fn pledges_of(&self, entity_id: i64) -> StoreResult<Vec<Pledge>> {
-        Ok(self
-            .all_pledges_where(Some(entity_id))
-            .await?)
+        Ok(self.all_pledges_where(Some(entity_id)).await?)
     }
 
     async fn all_pledges(&self) -> StoreResult<Vec<Pledge>> {
@@ -770,19 +782,19 @@ impl Backend {
         }
         qb.push(" ORDER BY entity_id, kind");
         qb.build()
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?
-        .iter()
-        .map(|r| {
-            Ok(Pledge {
-                entity_id: get(r, "entity_id")?,
-                kind: get(r, "kind")?,
-                since: get(r, "since")?,
-                until: get(r, "until")?,
-                note: get(r, "note")?,
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|r| {
+                Ok(Pledge {
+                    entity_id: get(r, "entity_id")?,
+                    kind: get(r, "kind")?,
+                    since: get(r, "since")?,
+                    until: get(r, "until")?,
+                    note: get(r, "note")?,
+                })
             })
-        })
-        .collect()
+            .collect()
     }
 }

@@ -236,7 +236,7 @@ impl App {
         Ok(())
     }
 
-    async fn principal_for(
+    pub(crate) async fn principal_for(
         &self,
         user_id: UserId,
         credential: Credential,

@@ -9,9 +9,9 @@ use crate::{App, AppError, AppResult, FieldError, Principal};
 use chrono::{Datelike, Days, NaiveDate};
 use hongdun_core::calendar::CalendarError;
 use hongdun_core::complaint::{
-    case_next, due_date, is_category, normalize_receipt, person_key, receipt_code,
-    respondent_key, resumed_due, rule_in_force, step_for, AbusePolicy, CaseAction, CaseKind,
-    CaseOutcome, CaseState, Channel, RuleSet, Step, CATEGORIES,
+    case_next, due_date, is_category, normalize_receipt, person_key, receipt_code, respondent_key,
+    resumed_due, rule_in_force, step_for, AbusePolicy, CaseAction, CaseKind, CaseOutcome,
+    CaseState, Channel, RuleSet, Step, CATEGORIES,
 };
 use hongdun_core::ids::UnitId;
 use hongdun_core::privacy::{mask_id_number, mask_name, mask_phone};
@@ -234,8 +234,14 @@ pub struct CaseSummary {
 fn yuan_to_fen(field: &str, v: Option<f64>) -> AppResult<Option<i64>> {
     match v {
         None => Ok(None),
-        Some(y) if y.is_finite() && (0.0..1e12).contains(&y) => Ok(Some((y * 100.0).round() as i64)),
-        Some(_) => Err(AppError::field(field, "invalid", "金额应为不小于 0 的数字（元）")),
+        Some(y) if y.is_finite() && (0.0..1e12).contains(&y) => {
+            Ok(Some((y * 100.0).round() as i64))
+        }
+        Some(_) => Err(AppError::field(
+            field,
+            "invalid",
+            "金额应为不小于 0 的数字（元）",
+        )),
     }
 }
 
@@ -247,9 +253,7 @@ fn clean(s: &Option<String>) -> Option<String> {
 
 fn valid_phone(s: &str) -> bool {
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-    s.chars()
-        .all(|c| c.is_ascii_digit() || " -+()".contains(c))
-        && (7..=13).contains(&digits.len())
+    s.chars().all(|c| c.is_ascii_digit() || " -+()".contains(c)) && (7..=13).contains(&digits.len())
 }
 
 /// Who is entering a case.
@@ -362,19 +366,35 @@ impl App {
         }
         let description = input.description.trim();
         if description.chars().count() < 5 {
-            errs.push(FieldError::new("description", "required", "请描述事情经过（至少 5 个字）"));
+            errs.push(FieldError::new(
+                "description",
+                "required",
+                "请描述事情经过（至少 5 个字）",
+            ));
         } else if description.chars().count() > 4000 {
-            errs.push(FieldError::new("description", "too_long", "描述不能超过 4000 字"));
+            errs.push(FieldError::new(
+                "description",
+                "too_long",
+                "描述不能超过 4000 字",
+            ));
         }
         if received_on > today {
-            errs.push(FieldError::new("received_on", "future", "接收日期不能晚于今天"));
+            errs.push(FieldError::new(
+                "received_on",
+                "future",
+                "接收日期不能晚于今天",
+            ));
         }
         let name = clean(&input.complainant_name);
         let phone = clean(&input.complainant_phone);
         let id_number = clean(&input.complainant_id_number).map(|s| s.to_uppercase());
         if let Some(ph) = &phone {
             if !valid_phone(ph) {
-                errs.push(FieldError::new("complainant_phone", "invalid", "请填写正确的联系电话"));
+                errs.push(FieldError::new(
+                    "complainant_phone",
+                    "invalid",
+                    "请填写正确的联系电话",
+                ));
             }
         }
         if let Some(id) = &id_number {
@@ -389,10 +409,18 @@ impl App {
         // A complaint needs someone to mediate for: name and phone.
         if kind == CaseKind::Complaint {
             if name.is_none() {
-                errs.push(FieldError::new("complainant_name", "required", "投诉须填写投诉人姓名"));
+                errs.push(FieldError::new(
+                    "complainant_name",
+                    "required",
+                    "投诉须填写投诉人姓名",
+                ));
             }
             if phone.is_none() {
-                errs.push(FieldError::new("complainant_phone", "required", "投诉须填写联系电话"));
+                errs.push(FieldError::new(
+                    "complainant_phone",
+                    "required",
+                    "投诉须填写联系电话",
+                ));
             }
         }
         let uscc_in = clean(&input.respondent_uscc);
@@ -413,14 +441,22 @@ impl App {
             Err(e) => return Err(e),
         };
         if matches!(who, Submitter::Public(_)) && !input.files.is_empty() {
-            errs.push(FieldError::new("files", "not_allowed", "网上登记暂不支持附件，请在描述中说明"));
+            errs.push(FieldError::new(
+                "files",
+                "not_allowed",
+                "网上登记暂不支持附件，请在描述中说明",
+            ));
         }
         let mut entity = None;
         if let Some(u) = &uscc_in {
             match Uscc::parse(u) {
                 Err(e) => errs.push(FieldError::new("respondent_uscc", e.code(), e.message_zh())),
                 Ok(code) => {
-                    entity = match self.store.entity_by_uscc(&ScopeFilter::All, code.as_str()).await {
+                    entity = match self
+                        .store
+                        .entity_by_uscc(&ScopeFilter::All, code.as_str())
+                        .await
+                    {
                         Ok(e) => Some(e),
                         Err(StoreError::NotFound) => None,
                         Err(e) => return Err(e.into()),
@@ -446,8 +482,15 @@ impl App {
         let fallback = match (who, input.unit_id) {
             (Submitter::Staff(_), Some(u)) => {
                 let u = UnitId(u);
-                if !staff_scope.as_ref().is_some_and(|s| s.allows(Some(u), None)) {
-                    return Err(AppError::field("unit_id", "not_found", "单位不在您的管辖范围内"));
+                if !staff_scope
+                    .as_ref()
+                    .is_some_and(|s| s.allows(Some(u), None))
+                {
+                    return Err(AppError::field(
+                        "unit_id",
+                        "not_found",
+                        "单位不在您的管辖范围内",
+                    ));
                 }
                 Some(u)
             }
@@ -555,7 +598,13 @@ impl App {
         })
     }
 
-    fn view_of(&self, c: Case, names: &HashMap<UnitId, String>, unmasked: bool, today: NaiveDate) -> CaseView {
+    fn view_of(
+        &self,
+        c: Case,
+        names: &HashMap<UnitId, String>,
+        unmasked: bool,
+        today: NaiveDate,
+    ) -> CaseView {
         let mut c = c;
         if !unmasked {
             c.complainant_name = c.complainant_name.as_deref().map(mask_name);
@@ -629,7 +678,10 @@ impl App {
         let mut query = crate::registry::query_of(&search)?;
         query.skip_count = true;
         query.candidate_limit = Some(2_000);
-        let page = self.store.search_entities(&ScopeFilter::All, &query).await?;
+        let page = self
+            .store
+            .search_entities(&ScopeFilter::All, &query)
+            .await?;
         Ok(page
             .items
             .into_iter()
@@ -643,7 +695,12 @@ impl App {
     }
 
     /// A step by staff, dated today.
-    pub async fn case_action(&self, p: &Principal, id: i64, input: &CaseActionInput) -> AppResult<CaseView> {
+    pub async fn case_action(
+        &self,
+        p: &Principal,
+        id: i64,
+        input: &CaseActionInput,
+    ) -> AppResult<CaseView> {
         let case = self.apply_case_action(p, id, input, today_cn()).await?;
         let names = self.unit_names().await?;
         Ok(self.view_of(case, &names, true, today_cn()))
@@ -659,7 +716,14 @@ impl App {
     ) -> AppResult<Case> {
         let approval = matches!(input.action.as_str(), "extend" | "pause" | "resume");
         let scope = self
-            .authorize(p, if approval { "complaint:approve" } else { "complaint:handle" })
+            .authorize(
+                p,
+                if approval {
+                    "complaint:approve"
+                } else {
+                    "complaint:handle"
+                },
+            )
             .await?;
         let (case, events) = self.store.get_case(&scope, id).await?;
         let note = clean(&input.note);
@@ -719,29 +783,44 @@ impl App {
                     if case.kind == CaseKind::Complaint {
                         let s = input.satisfaction.as_deref().unwrap_or("");
                         if !SATISFACTION.iter().any(|(k, _)| *k == s) {
-                            return Err(AppError::field("satisfaction", "required", "请选择回访结果"));
+                            return Err(AppError::field(
+                                "satisfaction",
+                                "required",
+                                "请选择回访结果",
+                            ));
                         }
                         ch.satisfaction = Some(s.to_owned());
                     } else if case.real_name && reply.is_none() {
-                        return Err(AppError::field("reply", "required", "请填写对实名举报人的答复"));
+                        return Err(AppError::field(
+                            "reply",
+                            "required",
+                            "请填写对实名举报人的答复",
+                        ));
                     }
                     if reply.is_some() {
                         ch.reply = reply.clone();
                     }
                 }
                 CaseAction::Answer => {
-                    ch.reply = Some(reply.clone().ok_or_else(|| {
-                        AppError::field("reply", "required", "请填写答复内容")
-                    })?);
+                    ch.reply =
+                        Some(reply.clone().ok_or_else(|| {
+                            AppError::field("reply", "required", "请填写答复内容")
+                        })?);
                 }
                 CaseAction::Merge => {
-                    let into = input
-                        .merge_into
-                        .ok_or_else(|| AppError::field("merge_into", "required", "请填写合并到的案件"))?;
-                    let (target, _) = self.store.get_case(&scope, into).await.map_err(|e| match e {
-                        StoreError::NotFound => AppError::field("merge_into", "not_found", "合并到的案件不存在"),
-                        e => e.into(),
+                    let into = input.merge_into.ok_or_else(|| {
+                        AppError::field("merge_into", "required", "请填写合并到的案件")
                     })?;
+                    let (target, _) =
+                        self.store
+                            .get_case(&scope, into)
+                            .await
+                            .map_err(|e| match e {
+                                StoreError::NotFound => {
+                                    AppError::field("merge_into", "not_found", "合并到的案件不存在")
+                                }
+                                e => e.into(),
+                            })?;
                     if target.id == case.id || target.state == CaseState::Merged {
                         return Err(AppError::field("merge_into", "invalid", "不能合并到该案件"));
                     }
@@ -781,13 +860,16 @@ impl App {
                         ));
                     }
                     let reason = need_note("移送理由")?;
-                    let to = input
-                        .to_unit
-                        .map(UnitId)
-                        .ok_or_else(|| AppError::field("to_unit", "required", "请选择移送到的单位"))?;
+                    let to = input.to_unit.map(UnitId).ok_or_else(|| {
+                        AppError::field("to_unit", "required", "请选择移送到的单位")
+                    })?;
                     let tree = self.unit_tree().await?;
                     if !tree.contains(to) || to == case.unit_id {
-                        return Err(AppError::field("to_unit", "invalid", "请选择另一个有效的单位"));
+                        return Err(AppError::field(
+                            "to_unit",
+                            "invalid",
+                            "请选择另一个有效的单位",
+                        ));
                     }
                     ch.unit_id = Some(to);
                     ch.note = Some(reason);
@@ -795,7 +877,11 @@ impl App {
                 "extend" => {
                     let _ = need_note("延长理由")?;
                     let Some(due) = case.due_on.filter(|_| open) else {
-                        return Err(AppError::field("action", "invalid", "该案件当前没有可延长的期限"));
+                        return Err(AppError::field(
+                            "action",
+                            "invalid",
+                            "该案件当前没有可延长的期限",
+                        ));
                     };
                     let days = input.days.unwrap_or(0);
                     if days == 0 || days > rule.periods.max_extension {
@@ -809,7 +895,12 @@ impl App {
                     let since_step = events
                         .iter()
                         .rev()
-                        .take_while(|e| matches!(e.action.as_str(), "extend" | "pause" | "resume" | "transfer" | "respondent"))
+                        .take_while(|e| {
+                            matches!(
+                                e.action.as_str(),
+                                "extend" | "pause" | "resume" | "transfer" | "respondent"
+                            )
+                        })
                         .any(|e| e.action == "extend");
                     if since_step {
                         return Err(AppError::Rule {
@@ -823,7 +914,10 @@ impl App {
                         .add_working_days(due, days)
                         .map_err(|e| AppError::rule(&e, Some("days")))?;
                     ch.due_on = Some(Some(new_due));
-                    ch.note = Some(format!("延长 {days} 个工作日：{}", note.clone().unwrap_or_default()));
+                    ch.note = Some(format!(
+                        "延长 {days} 个工作日：{}",
+                        note.clone().unwrap_or_default()
+                    ));
                 }
                 "pause" => {
                     let _ = need_note("中止理由")?;
@@ -845,33 +939,41 @@ impl App {
                     }
                 }
                 "respondent" => {
-                    let u = clean(&input.uscc)
-                        .ok_or_else(|| AppError::field("uscc", "required", "请填写统一社会信用代码"))?;
+                    let u = clean(&input.uscc).ok_or_else(|| {
+                        AppError::field("uscc", "required", "请填写统一社会信用代码")
+                    })?;
                     let code = Uscc::parse(&u).map_err(|e| AppError::rule(&e, Some("uscc")))?;
                     let e = self
                         .store
                         .entity_by_uscc(&ScopeFilter::All, code.as_str())
                         .await
                         .map_err(|e| match e {
-                            StoreError::NotFound => AppError::field("uscc", "not_found", "名录中没有这个统一社会信用代码"),
+                            StoreError::NotFound => AppError::field(
+                                "uscc",
+                                "not_found",
+                                "名录中没有这个统一社会信用代码",
+                            ),
                             e => e.into(),
                         })?;
                     ch.note = Some(format!("确认被投诉人：{}", e.name));
-                    ch.respondent = Some((e.id, e.name.clone(), respondent_key(Some(e.id), &e.name)));
+                    ch.respondent =
+                        Some((e.id, e.name.clone(), respondent_key(Some(e.id), &e.name)));
                 }
                 _ => {
                     return Err(AppError::field("action", "invalid", "未知的操作"));
                 }
             }
         }
-        Ok(self.store.case_change(&p.audit_ctx(), &scope, id, &ch).await?)
+        Ok(self
+            .store
+            .case_change(&p.audit_ctx(), &scope, id, &ch)
+            .await?)
     }
 
     /// The public receipt page.
     pub async fn public_case(&self, receipt: &str) -> AppResult<PublicCase> {
-        let code = normalize_receipt(receipt).ok_or_else(|| {
-            AppError::field("receipt", "invalid", "查询码应为 12 位字母和数字")
-        })?;
+        let code = normalize_receipt(receipt)
+            .ok_or_else(|| AppError::field("receipt", "invalid", "查询码应为 12 位字母和数字"))?;
         let (c, events) = self.store.case_by_receipt(&code).await?;
         let names = self.unit_names().await?;
         Ok(PublicCase {
@@ -884,7 +986,9 @@ impl App {
             category_label: category_label(&c.category),
             respondent_name: c.respondent_name,
             received_on: c.received_on,
-            due_on: c.due_on.filter(|_| !matches!(c.state, CaseState::Closed | CaseState::Merged)),
+            due_on: c
+                .due_on
+                .filter(|_| !matches!(c.state, CaseState::Closed | CaseState::Merged)),
             unit_name: names.get(&c.unit_id).cloned().unwrap_or_default(),
             reply: c.reply,
             steps: events
@@ -896,6 +1000,19 @@ impl App {
                 })
                 .collect(),
         })
+    }
+
+    /// A case by its receipt with its unit's name, for Open311's public
+    /// single-request answer (the caller strips what the public may not see).
+    pub async fn case_by_receipt(&self, receipt: &str) -> AppResult<(Case, String)> {
+        let (c, _) = self.store.case_by_receipt(receipt).await?;
+        let unit = self
+            .unit_names()
+            .await?
+            .get(&c.unit_id)
+            .cloned()
+            .unwrap_or_default();
+        Ok((c, unit))
     }
 
     pub async fn case_summary(&self, p: &Principal) -> AppResult<CaseSummary> {
@@ -912,10 +1029,27 @@ impl App {
         let soon = today.checked_add_days(Days::new(3)).unwrap_or(today);
         let month_start = today.with_day(1).unwrap_or(today);
         Ok(CaseSummary {
-            open: count(CaseQuery { open: true, ..Default::default() }).await?,
-            overdue: count(CaseQuery { overdue: Some(today), ..Default::default() }).await?,
-            due_soon: count(CaseQuery { due_between: Some((today, soon)), ..Default::default() }).await?,
-            flagged: count(CaseQuery { flagged: Some(true), open: true, ..Default::default() }).await?,
+            open: count(CaseQuery {
+                open: true,
+                ..Default::default()
+            })
+            .await?,
+            overdue: count(CaseQuery {
+                overdue: Some(today),
+                ..Default::default()
+            })
+            .await?,
+            due_soon: count(CaseQuery {
+                due_between: Some((today, soon)),
+                ..Default::default()
+            })
+            .await?,
+            flagged: count(CaseQuery {
+                flagged: Some(true),
+                open: true,
+                ..Default::default()
+            })
+            .await?,
             received_this_month: count(CaseQuery {
                 received_between: Some((month_start, today)),
                 ..Default::default()
@@ -927,16 +1061,29 @@ impl App {
     /// Received, accepted, closed, rates and amount recovered, grouped by
     /// `unit`, `category`, `platform`, `month` or `kind`, for cases received
     /// within [from, to] (merged repeats are not counted twice).
-    pub async fn case_stats(&self, p: &Principal, from: NaiveDate, to: NaiveDate, by: &str) -> AppResult<Stats> {
+    pub async fn case_stats(
+        &self,
+        p: &Principal,
+        from: NaiveDate,
+        to: NaiveDate,
+        by: &str,
+    ) -> AppResult<Stats> {
         let scope = self.authorize(p, "complaint:list").await?;
         if to < from || (to - from).num_days() > 3660 {
-            return Err(AppError::field("to", "invalid", "统计区间无效（最长 10 年）"));
+            return Err(AppError::field(
+                "to",
+                "invalid",
+                "统计区间无效（最长 10 年）",
+            ));
         }
         let names = self.unit_names().await?;
         let rows = self.store.case_counts(&scope, from, to).await?;
         let key_of = |c: &CaseCount| -> AppResult<(String, String)> {
             Ok(match by {
-                "unit" => (c.unit_id.0.to_string(), names.get(&c.unit_id).cloned().unwrap_or_default()),
+                "unit" => (
+                    c.unit_id.0.to_string(),
+                    names.get(&c.unit_id).cloned().unwrap_or_default(),
+                ),
                 "category" => (c.category.clone(), category_label(&c.category).to_owned()),
                 "platform" => match &c.platform {
                     Some(p) => (p.clone(), p.clone()),
@@ -947,7 +1094,13 @@ impl App {
                     (m.clone(), m)
                 }
                 "kind" => (c.kind.as_str().to_owned(), c.kind.label_zh().to_owned()),
-                _ => return Err(AppError::field("by", "invalid", "分组应为 unit、category、platform、month 或 kind")),
+                _ => {
+                    return Err(AppError::field(
+                        "by",
+                        "invalid",
+                        "分组应为 unit、category、platform、month 或 kind",
+                    ))
+                }
             })
         };
         let mut groups: BTreeMap<String, StatRow> = BTreeMap::new();
@@ -958,7 +1111,14 @@ impl App {
         };
         for c in &rows {
             let (key, label) = key_of(c)?;
-            for r in [groups.entry(key.clone()).or_insert_with(|| StatRow { key, label, ..Default::default() }), &mut total] {
+            for r in [
+                groups.entry(key.clone()).or_insert_with(|| StatRow {
+                    key,
+                    label,
+                    ..Default::default()
+                }),
+                &mut total,
+            ] {
                 r.received += c.received;
                 r.accepted += c.accepted;
                 r.closed += c.closed;
@@ -986,7 +1146,11 @@ impl App {
 
     /// The due date a case received on a day would get, as a preview: the
     /// calendar lacking the year is an explicit error here.
-    pub async fn preview_due(&self, kind: CaseKind, received_on: NaiveDate) -> AppResult<(String, Option<NaiveDate>)> {
+    pub async fn preview_due(
+        &self,
+        kind: CaseKind,
+        received_on: NaiveDate,
+    ) -> AppResult<(String, Option<NaiveDate>)> {
         let sets = self.rule_sets_checked().await?;
         let rule = rule_in_force(&sets, received_on).ok_or_else(|| AppError::Rule {
             code: "complaint_rule_missing",
@@ -1009,8 +1173,17 @@ impl App {
     pub async fn put_complaint_rule_set(&self, p: &Principal, r: &RuleSet) -> AppResult<()> {
         self.authorize(p, "complaint:rule:update").await?;
         let mut errs = Vec::new();
-        if r.code.trim().is_empty() || !r.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            errs.push(FieldError::new("code", "invalid", "规则编号只能包含字母、数字和连字符"));
+        if r.code.trim().is_empty()
+            || !r
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            errs.push(FieldError::new(
+                "code",
+                "invalid",
+                "规则编号只能包含字母、数字和连字符",
+            ));
         }
         if r.name.trim().is_empty() {
             errs.push(FieldError::new("name", "required", "请填写规则名称"));
@@ -1060,17 +1233,39 @@ impl App {
     }
 
     /// Records a pledge (ODR / 无理由退货) for a business in the caller's scope.
-    pub async fn put_pledge(&self, p: &Principal, uscc: &str, kind: &str, since: Option<NaiveDate>, until: Option<NaiveDate>, note: Option<String>) -> AppResult<Pledge> {
+    pub async fn put_pledge(
+        &self,
+        p: &Principal,
+        uscc: &str,
+        kind: &str,
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+        note: Option<String>,
+    ) -> AppResult<Pledge> {
         let scope = self.authorize(p, "registry:entity:update").await?;
         if !PLEDGE_KINDS.iter().any(|(k, _)| *k == kind) {
-            return Err(AppError::field("kind", "invalid", "承诺类型应为 odr 或 no_reason_return"));
+            return Err(AppError::field(
+                "kind",
+                "invalid",
+                "承诺类型应为 odr 或 no_reason_return",
+            ));
         }
         let e = self.store.entity_by_uscc(&scope, uscc).await?;
         let since = since.unwrap_or_else(today_cn);
         if until.is_some_and(|u| u < since) {
-            return Err(AppError::field("until", "invalid", "截止日期不能早于开始日期"));
+            return Err(AppError::field(
+                "until",
+                "invalid",
+                "截止日期不能早于开始日期",
+            ));
         }
-        let pledge = Pledge { entity_id: e.id, kind: kind.to_owned(), since, until, note };
+        let pledge = Pledge {
+            entity_id: e.id,
+            kind: kind.to_owned(),
+            since,
+            until,
+            note,
+        };
         self.store.put_pledge(&p.audit_ctx(), &pledge).await?;
         self.forget_pledges();
         Ok(pledge)

@@ -199,9 +199,7 @@ pub fn case_next(
     match (kind, state, action) {
         (_, S::Received | S::Accepted, A::Merge) => Ok((S::Merged, None)),
         (K::Complaint | K::Report, S::Received, A::Accept) => Ok((S::Accepted, None)),
-        (K::Complaint | K::Report, S::Received, A::Reject) => {
-            Ok((S::Closed, Some(O::NotAccepted)))
-        }
+        (K::Complaint | K::Report, S::Received, A::Reject) => Ok((S::Closed, Some(O::NotAccepted))),
         (K::Complaint, S::Accepted, A::Agree { recovered }) => {
             if *recovered < 0 {
                 Err(CaseError::NegativeAmount)
@@ -438,11 +436,7 @@ pub fn normalize_receipt(s: &str) -> Option<String> {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    if raw.len() != 12
-        || !raw
-            .iter()
-            .all(|c| RECEIPT_ALPHABET.contains(&(*c as u8)))
-    {
+    if raw.len() != 12 || !raw.iter().all(|c| RECEIPT_ALPHABET.contains(&(*c as u8))) {
         return None;
     }
     let mut out = String::with_capacity(14);
@@ -572,8 +566,14 @@ mod tests {
     #[test]
     fn the_rule_set_switches_on_2026_04_15() {
         let sets = builtin_rule_sets();
-        assert_eq!(rule_in_force(&sets, d("2026-04-14")).unwrap().code, "samr-20-2022");
-        assert_eq!(rule_in_force(&sets, d("2026-04-15")).unwrap().code, "samr-121-2026");
+        assert_eq!(
+            rule_in_force(&sets, d("2026-04-14")).unwrap().code,
+            "samr-20-2022"
+        );
+        assert_eq!(
+            rule_in_force(&sets, d("2026-04-15")).unwrap().code,
+            "samr-121-2026"
+        );
         assert!(rule_in_force(&sets, d("2019-12-31")).is_none());
     }
 

@@ -154,7 +154,11 @@ fn read_permissions() -> Vec<&'static str> {
 }
 fn leader_permissions() -> Vec<&'static str> {
     let mut v = read_permissions();
-    v.extend(["system:audit:verify", "registry:entity:export", "complaint:approve"]);
+    v.extend([
+        "system:audit:verify",
+        "registry:entity:export",
+        "complaint:approve",
+    ]);
     v
 }
 fn section_permissions() -> Vec<&'static str> {

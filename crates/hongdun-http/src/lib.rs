@@ -94,11 +94,16 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::inspection::list_hazards, routes::inspection::create_hazard, routes::inspection::hazard_detail,
         routes::inspection::hazard_action, routes::inspection::hazard_report, routes::inspection::revisit_draw,
         routes::inspection::upload_file, routes::inspection::get_file,
+        routes::complaint::list, routes::complaint::create, routes::complaint::detail, routes::complaint::action,
+        routes::complaint::summary, routes::complaint::stats, routes::complaint::stats_csv, routes::complaint::deadline,
+        routes::complaint::rules, routes::complaint::put_rule, routes::complaint::platforms, routes::complaint::put_platform,
+        routes::complaint::pledges, routes::complaint::put_pledge, routes::complaint::delete_pledge,
+        routes::complaint::public_submit, routes::complaint::public_case,
     ),
     tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
          (name = "system", description = "系统管理"),
          (name = "registry", description = "经营主体名录"),
-         (name = "inspection", description = "双随机抽查"), (name = "hazards", description = "隐患闭环"), (name = "public", description = "公众查询（无需登录）"))
+         (name = "inspection", description = "双随机抽查"), (name = "hazards", description = "隐患闭环"), (name = "complaints", description = "投诉举报（12315）；另有 Open311 GeoReport v2 接口 /open311/v2"), (name = "public", description = "公众查询（无需登录）"))
 )]
 pub struct ApiDoc;
 
@@ -144,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::registry::router())
         .merge(routes::imports::router())
         .merge(routes::inspection::router())
+        .merge(routes::complaint::router())
         .merge(routes::public::router(&state))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

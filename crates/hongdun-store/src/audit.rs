@@ -47,6 +47,11 @@ pub const PERSONAL_KEYS: &[&str] = &[
     "phone",
     "mobile",
     "home_address",
+    // A complainant is a private person: name, phone, ID and address.
+    "complainant_name",
+    "complainant_phone",
+    "complainant_id_number",
+    "complainant_address",
 ];
 
 impl AuditChange {

@@ -218,8 +218,7 @@ pub trait ComplaintStore {
     /// A case, its `receive` event (and `merge` when merged) and its audit row.
     /// A taken receipt or 12315 number is a conflict on that field.
     async fn create_case(&self, ctx: &AuditCtx, c: &NewCase) -> StoreResult<Case>;
-    async fn get_case(&self, scope: &ScopeFilter, id: i64)
-        -> StoreResult<(Case, Vec<CaseEvent>)>;
+    async fn get_case(&self, scope: &ScopeFilter, id: i64) -> StoreResult<(Case, Vec<CaseEvent>)>;
     /// For the public receipt page (the app builds the public view).
     async fn case_by_receipt(&self, receipt: &str) -> StoreResult<(Case, Vec<CaseEvent>)>;
     async fn case_change(

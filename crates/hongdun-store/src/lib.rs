@@ -15,8 +15,8 @@ use hongdun_core::ids::{UnitId, UserId};
 use hongdun_core::system::Scope;
 use serde::Serialize;
 
-pub use complaint::*;
 pub use audit::{AuditChange, AuditCtx, AuditQuery, AuditRow, AuditStore};
+pub use complaint::*;
 pub use inspection::*;
 pub use registry::*;
 pub use system::*;

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 const ROWS: u64 = 2_000;
 const SEED: u64 = 3;
 
-async fn load_county(w: &World) {
+pub(crate) async fn load_county(w: &World) {
     let dir = crate::TempDir::new();
     let path = dir.0.join("gen.csv");
     let opts = entities::GenOptions {

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod complaint;
 pub mod conformance;
 pub mod http;
 pub mod inspection;
@@ -61,6 +62,32 @@ impl Raw {
                 .unwrap()
                 .get::<i64, _>(0),
         }
+    }
+
+    /// Every row, every column read as text (cast in the SQL where needed).
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        use sqlx::Row;
+        match self {
+            Raw::Sqlite(p) => sqlx::query(sql)
+                .fetch_all(p)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect())
+                .collect(),
+            Raw::Pg(p) => sqlx::query(sql)
+                .fetch_all(p)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect())
+                .collect(),
+        }
+    }
+
+    /// The first column of the first row, as text.
+    pub async fn text(&self, sql: &str) -> String {
+        self.rows(sql).await.remove(0).remove(0)
     }
 
     pub async fn exec(&self, sql: &str) -> u64 {

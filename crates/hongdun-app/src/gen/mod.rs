@@ -2,6 +2,7 @@
 //! byte-identical output on every machine. One module per area of the domain
 //! (`entities`, `licences` for the food trades among them, `inspections` for a year of visits and hazards); each writes rows
 //! the import commands read, or the demo loads directly.
+pub mod complaints;
 pub mod entities;
 pub mod inspections;
 pub mod licences;

@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod calendar;
+pub mod complaint;
 pub mod imports;
 pub mod inspection;
 pub mod public;

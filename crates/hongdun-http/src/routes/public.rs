@@ -34,6 +34,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             axum::routing::post(verify_draw).layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
         )
         .route("/verify", get(verify_page))
+        .merge(crate::routes::complaint::public_router())
         .layer(axum::middleware::from_fn_with_state(limiter, rate_limit))
 }
 
@@ -83,7 +84,7 @@ pub async fn public_merchant(
     Ok(Json(s.app.public_merchant(&uscc).await?))
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -98,7 +99,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
