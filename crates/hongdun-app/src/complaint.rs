@@ -1349,3 +1349,369 @@ pub fn action_label(a: &str) -> &'static str {
         _ => "处理",
     }
 }
+
+/// Header names of the national 12315 platform's exports (and our own
+/// English field names), per field.
+pub const CASE_HEADERS: &[(&str, &[&str])] = &[
+    (
+        "external_no",
+        &[
+            "登记编号",
+            "投诉举报编号",
+            "工单编号",
+            "编号",
+            "external_no",
+        ],
+    ),
+    ("kind", &["类型", "登记类型", "诉求类型", "kind"]),
+    (
+        "received_on",
+        &[
+            "登记时间",
+            "登记日期",
+            "接收时间",
+            "接收日期",
+            "received_on",
+        ],
+    ),
+    (
+        "complainant_name",
+        &[
+            "投诉人",
+            "举报人",
+            "投诉人姓名",
+            "举报人姓名",
+            "姓名",
+            "complainant_name",
+        ],
+    ),
+    (
+        "complainant_phone",
+        &[
+            "联系电话",
+            "投诉人电话",
+            "手机号码",
+            "电话",
+            "complainant_phone",
+        ],
+    ),
+    (
+        "complainant_id_number",
+        &[
+            "身份证号",
+            "证件号码",
+            "身份证号码",
+            "complainant_id_number",
+        ],
+    ),
+    (
+        "complainant_address",
+        &["投诉人地址", "联系地址", "complainant_address"],
+    ),
+    (
+        "respondent_name",
+        &[
+            "被投诉人",
+            "被举报人",
+            "被投诉单位",
+            "被投诉举报对象",
+            "涉及主体名称",
+            "respondent_name",
+        ],
+    ),
+    (
+        "respondent_uscc",
+        &[
+            "统一社会信用代码",
+            "被投诉人统一社会信用代码",
+            "respondent_uscc",
+        ],
+    ),
+    (
+        "respondent_address",
+        &["被投诉人地址", "经营地址", "respondent_address"],
+    ),
+    (
+        "category",
+        &["问题类别", "投诉问题分类", "问题分类", "category"],
+    ),
+    ("platform", &["网络交易平台", "平台名称", "platform"]),
+    (
+        "amount_involved",
+        &["涉及金额", "争议金额", "涉案金额", "amount_involved"],
+    ),
+    (
+        "description",
+        &[
+            "投诉内容",
+            "举报内容",
+            "诉求内容",
+            "问题描述",
+            "description",
+        ],
+    ),
+];
+
+/// A category code from the text an export writes (a code, a label, or a
+/// word in it); anything else is `other`.
+pub fn category_from_text(s: &str) -> &'static str {
+    let s = s.trim();
+    if let Some((c, _)) = CATEGORIES.iter().find(|(c, l)| *c == s || *l == s) {
+        return c;
+    }
+    const WORDS: &[(&str, &str)] = &[
+        ("医疗器械", "medical_device"),
+        ("化妆品", "cosmetics"),
+        ("特种设备", "special_equipment"),
+        ("知识产权", "ip"),
+        ("商标", "ip"),
+        ("专利", "ip"),
+        ("食品", "food"),
+        ("餐饮", "food"),
+        ("药", "drug"),
+        ("价格", "price"),
+        ("收费", "price"),
+        ("广告", "advertising"),
+        ("合同", "contract"),
+        ("计量", "metrology"),
+        ("无照", "licensing"),
+        ("无证", "licensing"),
+        ("质量", "product_quality"),
+        ("商品", "product_quality"),
+        ("服务", "service"),
+    ];
+    WORDS
+        .iter()
+        .find(|(w, _)| s.contains(w))
+        .map_or("other", |(_, c)| c)
+}
+
+/// What an import of a 12315 export did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseImportReport {
+    pub rows: i64,
+    pub created: i64,
+    /// Stored merged into an earlier case of the same matter.
+    pub merged: i64,
+    /// Already imported (same 12315 number): re-importing changes nothing.
+    pub skipped: i64,
+    pub failed: i64,
+    pub errors: Vec<ImportError>,
+}
+
+/// Rows of a table, by field.
+#[derive(Default)]
+struct CaseRows {
+    cols: Vec<(&'static str, usize, String)>,
+    rows: Vec<(i64, HashMap<&'static str, String>)>,
+    header_errors: Vec<ImportError>,
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl crate::import::RowSink for CaseRows {
+    fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.bytes.clone()
+    }
+    fn headers(&mut self, headers: Vec<String>) -> bool {
+        for (i, h) in headers.iter().enumerate() {
+            let n = crate::import::normalize_header(h);
+            if let Some((f, _)) = CASE_HEADERS.iter().find(|(_, names)| {
+                names
+                    .iter()
+                    .any(|x| crate::import::normalize_header(x) == n)
+            }) {
+                if !self.cols.iter().any(|(g, ..)| g == f) {
+                    self.cols.push((f, i, h.trim().to_owned()));
+                }
+            }
+        }
+        for (f, label) in [
+            ("external_no", "登记编号"),
+            ("description", "投诉内容"),
+            ("category", "问题类别"),
+        ] {
+            if !self.cols.iter().any(|(g, ..)| *g == f) {
+                self.header_errors.push(ImportError {
+                    row_no: 1,
+                    column: label.into(),
+                    code: "import_missing_column".into(),
+                    message: format!("缺少“{label}”列"),
+                    severity: "error".into(),
+                });
+            }
+        }
+        self.header_errors.is_empty()
+    }
+    fn row(&mut self, data_row: i64, cell: impl Fn(usize) -> Option<String>) -> bool {
+        let mut m = HashMap::new();
+        for (f, i, _) in &self.cols {
+            if let Some(v) = cell(*i)
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+            {
+                m.insert(*f, v);
+            }
+        }
+        if !m.is_empty() {
+            self.rows.push((data_row + 1, m));
+        }
+        true
+    }
+    fn flush(&mut self) -> bool {
+        true
+    }
+}
+
+impl App {
+    /// Imports an export of the national 12315 platform (CSV in UTF-8 or
+    /// GBK, or XLSX). Every row goes through the same intake as the console;
+    /// rows with errors are reported (row, column, code, message) and the
+    /// others kept; a row whose 12315 number is already here is skipped, so
+    /// re-importing a file, or resuming one that was cut off, changes nothing.
+    pub async fn import_cases(
+        &self,
+        p: &Principal,
+        path: &std::path::Path,
+    ) -> AppResult<CaseImportReport> {
+        self.authorize(p, "complaint:create").await?;
+        let owned = path.to_owned();
+        let (table, read) = tokio::task::spawn_blocking(move || {
+            let mut t = CaseRows::default();
+            let r = crate::import::read_table(&owned, &mut t);
+            (t, r)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut report = CaseImportReport::default();
+        if let Err(e) = read {
+            report.errors.push(e);
+            return Ok(report);
+        }
+        if !table.header_errors.is_empty() {
+            report.errors = table.header_errors;
+            return Ok(report);
+        }
+        let header_of = |f: &str| {
+            table
+                .cols
+                .iter()
+                .find(|(g, ..)| *g == f)
+                .map_or_else(|| f.to_owned(), |(_, _, h)| h.clone())
+        };
+        for (row_no, m) in &table.rows {
+            report.rows += 1;
+            let get = |f: &str| m.get(f).cloned();
+            let mut errs: Vec<(String, String, String)> = Vec::new();
+            let kind = match get("kind").as_deref() {
+                None => Some(CaseKind::Complaint),
+                Some(k) if k.contains("举报") || k == "report" => Some(CaseKind::Report),
+                Some(k) if k.contains("咨询") || k == "enquiry" => Some(CaseKind::Enquiry),
+                Some(k) if k.contains("投诉") || k == "complaint" => Some(CaseKind::Complaint),
+                Some(_) => {
+                    errs.push((
+                        "kind".into(),
+                        "invalid".into(),
+                        "类型应为投诉、举报或咨询".into(),
+                    ));
+                    None
+                }
+            };
+            let received_on = match get("received_on") {
+                None => None,
+                Some(v) => {
+                    match hongdun_core::registry::parse_loose_date(v.get(..10).unwrap_or(&v))
+                        .or_else(|| hongdun_core::registry::parse_loose_date(&v))
+                    {
+                        Some(d) => Some(d),
+                        None => {
+                            errs.push((
+                                "received_on".into(),
+                                "invalid_date".into(),
+                                "登记时间无法识别".into(),
+                            ));
+                            None
+                        }
+                    }
+                }
+            };
+            let amount = match get("amount_involved").map(|a| a.replace([',', '，', '元', '¥'], ""))
+            {
+                None => None,
+                Some(a) => match a.trim().parse::<f64>() {
+                    Ok(v) => Some(v),
+                    Err(_) => {
+                        errs.push((
+                            "amount_involved".into(),
+                            "invalid".into(),
+                            "金额应为数字（元）".into(),
+                        ));
+                        None
+                    }
+                },
+            };
+            if get("external_no").is_none() {
+                errs.push((
+                    "external_no".into(),
+                    "required".into(),
+                    "缺少 12315 登记编号".into(),
+                ));
+            }
+            if errs.is_empty() {
+                let input = CaseInput {
+                    kind,
+                    channel: Some(Channel::Platform),
+                    received_on,
+                    external_no: get("external_no"),
+                    complainant_name: get("complainant_name"),
+                    complainant_phone: get("complainant_phone"),
+                    complainant_id_number: get("complainant_id_number"),
+                    complainant_address: get("complainant_address"),
+                    respondent_uscc: get("respondent_uscc"),
+                    respondent_name: get("respondent_name"),
+                    respondent_address: get("respondent_address"),
+                    category: category_from_text(&get("category").unwrap_or_default()).to_owned(),
+                    platform: get("platform"),
+                    amount_involved: amount,
+                    description: get("description").unwrap_or_default(),
+                    ..Default::default()
+                };
+                match self.submit_case(Submitter::Staff(p), &input).await {
+                    Ok(i) if i.merged_into.is_some() => report.merged += 1,
+                    Ok(_) => report.created += 1,
+                    Err(AppError::Validation(fe))
+                        if fe
+                            .iter()
+                            .any(|f| f.field == "external_no" && f.code == "duplicate") =>
+                    {
+                        report.skipped += 1
+                    }
+                    Err(AppError::Validation(fe)) => {
+                        errs.extend(fe.into_iter().map(|f| (f.field, f.code, f.message)));
+                    }
+                    Err(AppError::Rule {
+                        code,
+                        message,
+                        field,
+                    }) => {
+                        errs.push((field.unwrap_or_default(), code.into(), message));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !errs.is_empty() {
+                report.failed += 1;
+                for (field, code, message) in errs {
+                    report.errors.push(ImportError {
+                        row_no: *row_no,
+                        column: header_of(&field),
+                        code,
+                        message,
+                        severity: "error".into(),
+                    });
+                }
+            }
+        }
+        Ok(report)
+    }
+}

@@ -121,7 +121,7 @@ const HEADERS: &[(&str, &[&str])] = &[
 
 /// Removes spaces, a leading `*` (required-field marks) and any bracketed unit
 /// such as （万元）, so `* 注册资本（万元）` matches `注册资本`.
-fn normalize_header(h: &str) -> String {
+pub(crate) fn normalize_header(h: &str) -> String {
     let t = hongdun_core::registry::normalize_text(h.trim_start_matches('\u{feff}'));
     let mut out = String::new();
     let mut depth = 0;
@@ -338,7 +338,22 @@ struct Reader {
     bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-impl Reader {
+/// What the CSV and XLSX readers feed: a header row, then data rows; `false`
+/// from any call stops reading. The register import and the 12315 import are both sinks.
+pub(crate) trait RowSink {
+    /// Bytes read so far, for progress (CSV only).
+    fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64>;
+    fn headers(&mut self, headers: Vec<String>) -> bool;
+    /// One data row; `data_row` counts from 1 (the spreadsheet row is one more).
+    fn row(&mut self, data_row: i64, cell: impl Fn(usize) -> Option<String>) -> bool;
+    fn flush(&mut self) -> bool;
+}
+
+impl RowSink for Reader {
+    fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.bytes.clone()
+    }
+
     fn headers(&mut self, headers: Vec<String>) -> bool {
         match ColumnMap::from_headers(&headers) {
             Ok(m) => {
@@ -354,7 +369,6 @@ impl Reader {
         }
     }
 
-    /// One data row; `data_row` counts from 1 (the spreadsheet row is one more).
     fn row(&mut self, data_row: i64, cell: impl Fn(usize) -> Option<String>) -> bool {
         let Some(map) = &self.map else { return false };
         let raw = map.raw(|i| {
@@ -443,7 +457,16 @@ fn read_error(e: impl std::fmt::Display) -> ImportError {
     }
 }
 
-fn read_csv(path: &Path, r: &mut Reader) -> Result<(), ImportError> {
+/// Reads a CSV or XLSX file (told apart by its first bytes) into `sink`.
+pub(crate) fn read_table<S: RowSink>(path: &Path, sink: &mut S) -> Result<(), ImportError> {
+    if is_xlsx(path) {
+        read_xlsx(path, sink)
+    } else {
+        read_csv(path, sink)
+    }
+}
+
+fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
     let mut file = std::fs::File::open(path).map_err(read_error)?;
     let mut head = vec![0u8; 64 * 1024];
     let n = file.read(&mut head).map_err(read_error)?;
@@ -455,7 +478,7 @@ fn read_csv(path: &Path, r: &mut Reader) -> Result<(), ImportError> {
     let file = std::fs::File::open(path).map_err(read_error)?;
     let counting = Counting {
         inner: file,
-        count: r.bytes.clone(),
+        count: r.bytes(),
     };
     let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding(encoding)
@@ -500,7 +523,7 @@ fn read_csv(path: &Path, r: &mut Reader) -> Result<(), ImportError> {
     Ok(())
 }
 
-fn read_xlsx(path: &Path, r: &mut Reader) -> Result<(), ImportError> {
+fn read_xlsx<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
     use calamine::{Data, Reader as _};
     let mut book = calamine::open_workbook_auto(path).map_err(read_error)?;
     let sheet = book

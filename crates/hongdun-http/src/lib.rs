@@ -94,7 +94,7 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::inspection::list_hazards, routes::inspection::create_hazard, routes::inspection::hazard_detail,
         routes::inspection::hazard_action, routes::inspection::hazard_report, routes::inspection::revisit_draw,
         routes::inspection::upload_file, routes::inspection::get_file,
-        routes::complaint::list, routes::complaint::create, routes::complaint::detail, routes::complaint::action,
+        routes::complaint::list, routes::complaint::create, routes::complaint::import_12315, routes::complaint::detail, routes::complaint::action,
         routes::complaint::summary, routes::complaint::stats, routes::complaint::stats_csv, routes::complaint::deadline,
         routes::complaint::rules, routes::complaint::put_rule, routes::complaint::platforms, routes::complaint::put_platform,
         routes::complaint::pledges, routes::complaint::put_pledge, routes::complaint::delete_pledge,

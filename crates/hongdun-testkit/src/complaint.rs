@@ -412,7 +412,65 @@ pub async fn complaint_workflow(w: &World) {
         .ok();
     assert_eq!(m["pledges"][0]["kind"], "odr");
 
+    import_12315(w, &app, &food).await;
     open311(w, &app, &admin).await;
+}
+
+/// A GBK export of the 12315 platform: good rows kept, bad rows reported by
+/// row and column, a second import changes nothing.
+async fn import_12315(w: &World, app: &TestApp, food: &Client) {
+    let firm = firm_in(w, unit_of(w, "a_inspector2").await).await;
+    let csv = format!(
+        "登记编号,类型,登记时间,投诉人,联系电话,被投诉人,统一社会信用代码,问题类别,网络交易平台,涉及金额,投诉内容\r\n\
+         12315-2026-0001,投诉,2026-11-02 09:12:00,钱七,13911112222,某某面馆,{firm},食品,美团,\"1,280.00\",面条里有虫子要求退款\r\n\
+         12315-2026-0002,举报,2026/11/03,,,某超市,,虚假广告,,,宣传最低价与实际不符\r\n\
+         12315-2026-0003,投诉,2026-11-04,孙八,13911114444,某药店,,药品,,abc,买到过期药品\r\n\
+         ,投诉,2026-11-05,周九,13911113333,某店,,服务,,,没有编号的一行\r\n\
+         12315-2026-0004,投诉,2026-11-06,吴十,12,某店,,服务,,,电话号码不对的一行\r\n"
+    );
+    let (gbk, _, bad) = encoding_rs::GBK.encode(&csv);
+    assert!(!bad);
+    let r = food
+        .post_bytes("/api/v1/complaints/import", gbk.to_vec())
+        .await
+        .ok();
+    assert_eq!(
+        (
+            r["rows"].as_i64(),
+            r["created"].as_i64(),
+            r["failed"].as_i64()
+        ),
+        (Some(5), Some(2), Some(3)),
+        "{r}"
+    );
+    let errors = r["errors"].as_array().unwrap();
+    let cols: Vec<(i64, &str)> = errors
+        .iter()
+        .map(|e| (e["row_no"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(cols, [(4, "涉及金额"), (5, "登记编号"), (6, "联系电话")]);
+    let again = food
+        .post_bytes("/api/v1/complaints/import", gbk.to_vec())
+        .await
+        .ok();
+    assert_eq!(
+        (again["created"].as_i64(), again["skipped"].as_i64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+    let c = food.get("/api/v1/complaints?q=12315-2026-0001").await.ok();
+    let c = &c["items"][0];
+    assert_eq!(c["channel"], "platform");
+    assert_eq!(c["category"], "food");
+    assert_eq!(c["amount_involved"], 128000);
+    assert_eq!(c["received_on"], "2026-11-02");
+    assert_eq!(
+        c["unit_id"].as_i64(),
+        Some(unit_of(w, "a_inspector2").await)
+    );
+    let r = food.get("/api/v1/complaints?q=12315-2026-0002").await.ok();
+    assert_eq!(r["items"][0]["category"], "advertising");
+    assert_eq!(r["items"][0]["kind"], "report");
 }
 
 async fn open311(w: &World, app: &TestApp, admin: &Client) {

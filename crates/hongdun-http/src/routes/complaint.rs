@@ -14,8 +14,8 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::{Datelike, NaiveDate};
 use hongdun_app::complaint::{
-    CaseActionInput, CaseDetail, CaseInput, CaseSummary, CaseView, Intake, PublicCase, Stats,
-    Submitter,
+    CaseActionInput, CaseDetail, CaseImportReport, CaseInput, CaseSummary, CaseView, Intake,
+    PublicCase, Stats, Submitter,
 };
 use hongdun_app::inspection::today_cn;
 use hongdun_app::{AppError, Principal};
@@ -29,6 +29,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/complaints", get(list).post(create))
         .route("/api/v1/complaints/summary", get(summary))
+        .route(
+            "/api/v1/complaints/import",
+            post(import_12315).layer(axum::extract::DefaultBodyLimit::max(64 << 20)),
+        )
         .route("/api/v1/complaints/stats", get(stats))
         .route("/api/v1/complaints/stats.csv", get(stats_csv))
         .route("/api/v1/complaints/deadline", get(deadline))
@@ -123,6 +127,26 @@ pub async fn create(
         StatusCode::CREATED,
         Json(s.app.submit_case(Submitter::Staff(&p), &input).await?),
     ))
+}
+
+#[utoipa::path(post, path = "/api/v1/complaints/import", tag = "complaints",
+    request_body(content = Vec<u8>, description = "全国 12315 平台导出的 CSV（UTF-8 或 GBK）或 XLSX 文件", content_type = "application/octet-stream"),
+    responses((status = 200, body = CaseImportReport, description = "逐行结果：新增、合并、已导入跳过、失败及原因"),
+              (status = 403, body = ErrorBody)))]
+pub async fn import_12315(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<CaseImportReport>> {
+    s.app.authorize(&p, "complaint:create").await?;
+    let dir = std::env::temp_dir().join("hongdun-uploads");
+    let internal = |e: std::io::Error| ApiError(AppError::Internal(e.to_string()));
+    tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
+    let path = dir.join(format!("{}.12315", uuid::Uuid::new_v4().simple()));
+    tokio::fs::write(&path, &body).await.map_err(internal)?;
+    let report = s.app.import_cases(&p, &path).await;
+    let _ = tokio::fs::remove_file(&path).await;
+    Ok(Json(report?))
 }
 
 #[utoipa::path(get, path = "/api/v1/complaints/{id}", tag = "complaints",
