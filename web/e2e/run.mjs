@@ -367,6 +367,39 @@ await scenario('a hazard moves one step through the loop from the console', asyn
   await page.context().close()
 })
 
+// ------------------------------------------------------------ complaints (12315)
+await scenario('a complaint from the public phone form is accepted from the console', async () => {
+  const phone = await newPage(PHONE)
+  await phone.goto(`${BASE}/complaint`)
+  await phone.fill('#f [name=respondent_name]', '城关阿强面馆')
+  await phone.selectOption('#f [name=category]', 'food')
+  await phone.fill('#f [name=description]', '面条里吃出异物，店家不肯退款。')
+  await phone.fill('#f [name=complainant_name]', '测试用户')
+  await phone.fill('#f [name=complainant_phone]', '13912345678')
+  await phone.click('#f button[type=submit]')
+  await phone.waitForSelector('#receipt')
+  const receipt = (await phone.textContent('#receipt')).trim()
+  assert.match(receipt, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/)
+  await phone.context().close()
+
+  const page = await newPage(DESKTOP, 'food')
+  await page.goto(`${BASE}/complaints`)
+  await page.fill('input[placeholder^="查询码"]', receipt)
+  await page.press('input[placeholder^="查询码"]', 'Enter')
+  await page.waitForSelector(`[data-test=cases] .el-table__row:has-text("${receipt}")`)
+  await page.click(`[data-test=cases] .el-table__row:has-text("${receipt}")`)
+  await page.waitForSelector('[data-test=case-act]')
+  const before = await page.locator('.el-timeline-item').count()
+  await page.click('[data-test=case-act]')
+  await page.waitForFunction((n) => document.querySelectorAll('.el-timeline-item').length > n, before)
+  await page.context().close()
+
+  const status = await fetch(`${BASE}/complaint/${receipt}`)
+  const html = await status.text()
+  assert.ok(html.includes('处理中'), 'accepted shows on the receipt page')
+  assert.ok(!html.includes('13912345678') && !html.includes('测试用户'), 'nothing personal on the receipt page')
+})
+
 // ------------------------------------------------------------ every page, both sizes
 const PAGES = [
   ['dashboard', '/', '[data-test=chart-kind] canvas', 'leader'],
@@ -387,6 +420,8 @@ const PAGES = [
   ['draw', `/inspection/plans/${drawnPlan.id}/draw`, '[data-test=picks] .el-table__row', 'food'],
   ['tasks', `/inspection/tasks?plan_id=${drawnPlan.id}`, '[data-test=tasks] .el-table__row', 'food'],
   ['hazards', '/hazards', '[data-test=hazards] .el-table__row', 'leader'],
+  ['complaints', '/complaints', '[data-test=cases] .el-table__row', 'leader'],
+  ['complaint-form', '/complaint', 'form#f', null],
   ['password', '/password', 'input[type=password]', 'admin'],
   ['lookup', '/lookup', '[data-test=public-q]', null],
   ['merchant', `/m/${withLicence.uscc}`, 'body', null],

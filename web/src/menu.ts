@@ -44,6 +44,12 @@ export const MENU: MenuGroup[] = [
     ],
   },
   {
+    key: 'complaint',
+    title: 'menu.complaint',
+    icon: 'ChatLineSquare',
+    items: [{ path: '/complaints', title: 'menu.complaints', perm: 'complaint:list' }],
+  },
+  {
     key: 'system',
     title: 'menu.system',
     icon: 'Setting',

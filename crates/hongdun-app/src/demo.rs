@@ -638,7 +638,8 @@ impl App {
         days.sort();
         for (i, received_on) in days.into_iter().enumerate() {
             let mut r = Rng::fork(seed, 1_000 + i as u64);
-            let kind = CaseKind::parse(*r.weighted(g::KIND_MIX)).unwrap_or(CaseKind::Complaint);
+            let kind =
+                CaseKind::parse(r.weighted::<&str>(g::KIND_MIX)).unwrap_or(CaseKind::Complaint);
             let category = (*r.weighted(g::CATEGORY_MIX)).to_owned();
             let category_for_text = category.clone();
             let platform =

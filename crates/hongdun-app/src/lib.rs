@@ -49,6 +49,9 @@ impl Default for AppConfig {
 /// is re-read, so that several servers on one PostgreSQL converge.
 pub(crate) const CACHE_TTL: Duration = Duration::from_secs(30);
 
+/// Pledges by entity id.
+pub(crate) type PledgeMap = HashMap<i64, Vec<Pledge>>;
+
 pub(crate) struct Cached<T> {
     pub(crate) at: Instant,
     pub(crate) value: Arc<T>,
@@ -61,7 +64,7 @@ pub struct App {
     calendar: RwLock<Option<Cached<Calendar>>>,
     /// Every pledge by entity id: the public merchant page reads it on each
     /// request, and pledges are few.
-    pledges: RwLock<Option<Cached<HashMap<i64, Vec<Pledge>>>>>,
+    pledges: RwLock<Option<Cached<PledgeMap>>>,
 }
 
 /// How the caller proved who they are.

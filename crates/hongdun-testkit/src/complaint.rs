@@ -412,13 +412,13 @@ pub async fn complaint_workflow(w: &World) {
         .ok();
     assert_eq!(m["pledges"][0]["kind"], "odr");
 
-    import_12315(w, &app, &food).await;
+    import_12315(w, &food).await;
     open311(w, &app, &admin).await;
 }
 
 /// A GBK export of the 12315 platform: good rows kept, bad rows reported by
 /// row and column, a second import changes nothing.
-async fn import_12315(w: &World, app: &TestApp, food: &Client) {
+async fn import_12315(w: &World, food: &Client) {
     let firm = firm_in(w, unit_of(w, "a_inspector2").await).await;
     let csv = format!(
         "登记编号,类型,登记时间,投诉人,联系电话,被投诉人,统一社会信用代码,问题类别,网络交易平台,涉及金额,投诉内容\r\n\

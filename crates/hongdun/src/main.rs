@@ -353,6 +353,29 @@ async fn demo_entities(app: &App, county: &str, n: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A year of complaints, reports and enquiries in the demo county (once).
+async fn demo_complaints(app: &App, county: &str) -> anyhow::Result<()> {
+    let year = app
+        .load_demo_complaints(
+            county,
+            "admin",
+            1,
+            hongdun_app::gen::complaints::CASES_PER_YEAR,
+        )
+        .await
+        .map_err(app_err)?;
+    if year.cases > 0 {
+        println!(
+            "生成一年的投诉举报：{} 件（合并重复 {} 件），办结 {} 件，挽回损失 {:.2} 万元",
+            year.cases,
+            year.merged,
+            year.closed,
+            year.recovered as f64 / 1_000_000.0
+        );
+    }
+    Ok(())
+}
+
 /// A year of random inspections and hazards in the demo county (once).
 async fn demo_inspections(app: &App, county: &str) -> anyhow::Result<()> {
     let (tasks, hazards) = app
@@ -484,6 +507,7 @@ async fn main() -> anyhow::Result<()> {
             demo_entities(&app, &division, entities).await?;
             if entities > 0 {
                 demo_inspections(&app, &division).await?;
+                demo_complaints(&app, &division).await?;
             }
             let url = format!("http://{}/", cfg.bind);
             println!("\n红盾 Hongdun 演示 — {}", redact_url(&cfg.db));
