@@ -411,6 +411,11 @@ pub async fn complaint_workflow(w: &World) {
         .await
         .ok();
     assert_eq!(m["pledges"][0]["kind"], "odr");
+    let shop = public.get(&format!("/m/{firm}")).await;
+    assert!(
+        shop.text.contains("放心消费承诺")
+            && shop.text.contains(&format!("/complaint?uscc={firm}"))
+    );
 
     import_12315(w, &food).await;
     open311(w, &app, &admin).await;

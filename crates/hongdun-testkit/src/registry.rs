@@ -396,6 +396,7 @@ pub async fn public_answers_hold_nothing_personal(w: &World) {
             "legal_rep",
             "licences",
             "name",
+            "pledges",
             "status",
             "status_label",
             "uscc"

@@ -413,6 +413,9 @@ pub async fn form_page() -> Html<String> {
 </form><div id="out"></div></div>
 <div class="card"><h1>查询办理进度</h1><form id="q"><input name="r" placeholder="查询码，如 ABCD-EFGH-JKMN"> <button>查询</button></form></div>
 <script>
+// Opened from a shop's page (/m/…): the shop is filled in.
+const pre = new URLSearchParams(location.search).get('uscc');
+if (pre) document.querySelector('#f [name=respondent_uscc]').value = pre;
 document.getElementById('q').addEventListener('submit', (ev) => {{ ev.preventDefault();
   location.href = '/complaint/' + encodeURIComponent(new FormData(ev.target).get('r').trim()); }});
 document.getElementById('f').addEventListener('submit', async (ev) => {{

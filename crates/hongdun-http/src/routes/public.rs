@@ -154,6 +154,17 @@ pub async fn merchant_page(State(s): State<AppState>, Path(uscc): Path<String>) 
     if licences.is_empty() {
         licences = r#"<div class="card muted">暂无登记的许可证</div>"#.into();
     }
+    // 放心消费: ODR and no-reason-return pledges in force.
+    if !m.pledges.is_empty() {
+        licences.push_str(r#"<div class="card"><b>放心消费承诺</b><div>"#);
+        for p in &m.pledges {
+            licences.push_str(&format!(
+                r#"<span class="tag valid">{}</span>"#,
+                esc(p.label)
+            ));
+        }
+        licences.push_str("</div></div>");
+    }
     // 一公开: the published results of random inspections (no class, no names).
     let inspections = s.app.public_inspections(&uscc).await.unwrap_or_default();
     if !inspections.is_empty() {
@@ -170,14 +181,15 @@ pub async fn merchant_page(State(s): State<AppState>, Path(uscc): Path<String>) 
         licences.push_str("</dl></div>");
     }
     let body = format!(
-        r#"<div class="card"><h1>{}</h1><div class="muted">{} · {}</div><dl><dt>统一社会信用代码</dt><dd>{}</dd><dt>经营场所</dt><dd>{}</dd><dt>法定代表人/经营者</dt><dd>{}</dd></dl></div>{}<p class="muted">信息来自市场监管部门登记系统。发现问题请拨打 12315。</p>"#,
+        r#"<div class="card"><h1>{}</h1><div class="muted">{} · {}</div><dl><dt>统一社会信用代码</dt><dd>{}</dd><dt>经营场所</dt><dd>{}</dd><dt>法定代表人/经营者</dt><dd>{}</dd></dl></div>{}<p class="muted">信息来自市场监管部门登记系统。发现问题请拨打 12315，或<a href="/complaint?uscc={}">在线投诉举报</a>。</p>"#,
         esc(&m.name),
         esc(m.kind_label),
         esc(m.status_label),
         esc(m.uscc.as_deref().unwrap_or("")),
         esc(m.address.as_deref().unwrap_or("—")),
         esc(m.legal_rep.as_deref().unwrap_or("—")),
-        licences
+        licences,
+        esc(m.uscc.as_deref().unwrap_or("")),
     );
     Html(page(&format!("{} - 证照信息", esc(&m.name)), &body)).into_response()
 }
