@@ -236,6 +236,31 @@ impl App {
         Ok(())
     }
 
+    /// A staff account acting from the command line (the demo loader, `hongdun
+    /// import complaints`): its roles and scope apply as if it had signed in.
+    pub async fn principal_of(&self, username: &str) -> AppResult<Principal> {
+        let c = match self.store.credentials(username).await {
+            Ok(c) => c,
+            Err(StoreError::NotFound) => {
+                return Err(AppError::field(
+                    "user",
+                    "not_found",
+                    format!("没有用户 {username}"),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.principal_for(
+            c.user_id,
+            Credential::Session {
+                id_hash: String::new(),
+                csrf_token: String::new(),
+            },
+            &Origin::default(),
+        )
+        .await
+    }
+
     pub(crate) async fn principal_for(
         &self,
         user_id: UserId,

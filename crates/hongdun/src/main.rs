@@ -74,10 +74,15 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
-    /// Generates synthetic data files (deterministic: same seed, same bytes).
+    /// Generates a jurisdiction as import-ready files (deterministic: same seed,
+    /// same bytes): `gen --division 3307 --scale city --out DIR` writes
+    /// entities and a year of 12315 complaints; `gen entities` one county's CSV.
+    #[command(args_conflicts_with_subcommands = true)]
     Gen {
         #[command(subcommand)]
-        command: GenCommand,
+        command: Option<GenCommand>,
+        #[command(flatten)]
+        world: GenWorld,
     },
     /// Working-day computations on the stored holiday schedules.
     Calendar {
@@ -150,6 +155,46 @@ enum ImportCommand {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Complaints and reports exported by the national 12315 platform (CSV or
+    /// XLSX); rows already imported (same 12315 number) are skipped.
+    Complaints {
+        file: PathBuf,
+        /// The staff account the cases are entered as (its scope routes them).
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct GenWorld {
+    /// A province (2 digits), city (4) or county (6) division code; default 天台县.
+    #[arg(long, default_value = "331023")]
+    division: String,
+    /// county (~100k businesses), city (1.815M), province (10M) or a number.
+    #[arg(long, default_value = "county")]
+    scale: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// csv or xlsx (XLSX holds at most 1,048,575 rows).
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// Share of entity rows made bad on purpose, as real exports have them (0–1).
+    #[arg(long, default_value_t = 0.0)]
+    dirty: f64,
+    /// utf8 or gbk (CSV only).
+    #[arg(long, default_value = "utf8")]
+    encoding: String,
+    /// The directory to write into.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn parse_encoding(encoding: &str) -> anyhow::Result<bool> {
+    Ok(match encoding {
+        "utf8" | "utf-8" => false,
+        "gbk" | "GBK" | "gb18030" => true,
+        other => bail!("--encoding must be utf8 or gbk, not {other}"),
+    })
 }
 
 #[derive(Subcommand)]
@@ -353,15 +398,12 @@ async fn demo_entities(app: &App, county: &str, n: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A year of complaints, reports and enquiries in the demo county (once).
-async fn demo_complaints(app: &App, county: &str) -> anyhow::Result<()> {
+/// A year of complaints, reports and enquiries in the demo county (once), at
+/// the county rate: 2,833 for 100,000 businesses.
+async fn demo_complaints(app: &App, county: &str, entities: u64) -> anyhow::Result<()> {
+    let cases = (hongdun_app::gen::complaints::CASES_PER_YEAR as u64 * entities / 100_000).max(20);
     let year = app
-        .load_demo_complaints(
-            county,
-            "admin",
-            1,
-            hongdun_app::gen::complaints::CASES_PER_YEAR,
-        )
+        .load_demo_complaints(county, "admin", 1, cases as usize)
         .await
         .map_err(app_err)?;
     if year.cases > 0 {
@@ -507,7 +549,7 @@ async fn main() -> anyhow::Result<()> {
             demo_entities(&app, &division, entities).await?;
             if entities > 0 {
                 demo_inspections(&app, &division).await?;
-                demo_complaints(&app, &division).await?;
+                demo_complaints(&app, &division, entities).await?;
             }
             let url = format!("http://{}/", cfg.bind);
             println!("\n红盾 Hongdun 演示 — {}", redact_url(&cfg.db));
@@ -608,25 +650,61 @@ async fn main() -> anyhow::Result<()> {
             backup(&app, &cfg, &out).await?;
         }
         Command::Gen {
+            command: None,
+            world,
+        } => {
+            use hongdun_app::gen::world::{write_world, Format, Scale, WorldOptions};
+            let Some(out) = world.out else {
+                bail!("--out DIR is required");
+            };
+            if !(0.0..=1.0).contains(&world.dirty) {
+                bail!("--dirty must be between 0 and 1");
+            }
+            let opts = WorldOptions {
+                division: world.division,
+                scale: Scale::parse(&world.scale).map_err(|e| anyhow::anyhow!(e))?,
+                seed: world.seed,
+                dirty: world.dirty,
+                gbk: parse_encoding(&world.encoding)?,
+                format: match world.format.as_str() {
+                    "csv" => Format::Csv,
+                    "xlsx" => Format::Xlsx,
+                    other => bail!("--format must be csv or xlsx, not {other}"),
+                },
+            };
+            let started = std::time::Instant::now();
+            let sum = write_world(&opts, &out).map_err(|e| anyhow::anyhow!(e))?;
+            println!(
+                "{} counties: {} businesses ({} dirty), {} complaints of {} in {:.1} s",
+                sum.counties,
+                sum.entities,
+                sum.dirty,
+                sum.complaints,
+                hongdun_app::gen::world::COMPLAINT_YEAR,
+                started.elapsed().as_secs_f64()
+            );
+            for f in &sum.files {
+                println!("  {}", f.display());
+            }
+            return Ok(());
+        }
+        Command::Gen {
             command:
-                GenCommand::Entities {
+                Some(GenCommand::Entities {
                     division,
                     rows,
                     seed,
                     dirty,
                     encoding,
                     out,
-                },
+                }),
+            ..
         } => {
             use hongdun_app::gen::entities::{write_csv, GenOptions};
             if !(0.0..=1.0).contains(&dirty) {
                 bail!("--dirty must be between 0 and 1");
             }
-            let gbk = match encoding.as_str() {
-                "utf8" | "utf-8" => false,
-                "gbk" | "GBK" | "gb18030" => true,
-                other => bail!("--encoding must be utf8 or gbk, not {other}"),
-            };
+            let gbk = parse_encoding(&encoding)?;
             let opts = GenOptions {
                 county: division,
                 rows,
@@ -657,6 +735,26 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let app = open_app(&cfg).await?;
             import_entities(&app, &file, lenient, batch, report).await?;
+        }
+        Command::Import {
+            command: ImportCommand::Complaints { file, user },
+        } => {
+            let app = open_app(&cfg).await?;
+            let p = app.principal_of(&user).await.map_err(app_err)?;
+            let r = app.import_cases(&p, &file).await.map_err(app_err)?;
+            println!(
+                "{} 行：新增 {}，合并 {}，已导入跳过 {}，失败 {}",
+                r.rows, r.created, r.merged, r.skipped, r.failed
+            );
+            for e in r.errors.iter().take(50) {
+                println!(
+                    "  第 {} 行 {}：{}（{}）",
+                    e.row_no, e.column, e.message, e.code
+                );
+            }
+            if r.failed > 0 || (r.rows == 0 && !r.errors.is_empty()) {
+                std::process::exit(1);
+            }
         }
         Command::Calendar {
             command: CalendarCommand::AddWorkingDays { from, days },

@@ -404,6 +404,103 @@ fn serve_stops_gracefully_on_sigterm() {
     }
 }
 
+/// A city as import-ready files: same seed, same bytes; the register and the
+/// 12315 export load, and a second import of the export changes nothing.
+#[test]
+fn gen_a_city_and_import_it() {
+    let dir = tmp();
+    let out = |name: &str| dir.0.join(name);
+    let world = |d: &std::path::Path| {
+        let o = hongdun(
+            "sqlite::memory:",
+            &[
+                "gen",
+                "--division",
+                "3307",
+                "--scale",
+                "4000",
+                "--seed",
+                "9",
+                "--out",
+                d.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        o
+    };
+    let o = world(&out("a"));
+    assert!(text(&o).contains("businesses"), "{}", text(&o));
+    world(&out("b"));
+    for f in ["entities.csv", "complaints-12315.csv"] {
+        assert_eq!(
+            std::fs::read(out("a").join(f)).unwrap(),
+            std::fs::read(out("b").join(f)).unwrap(),
+            "{f} differs between two runs with one seed"
+        );
+    }
+    let bad = hongdun(
+        "sqlite::memory:",
+        &[
+            "gen", "--scale", "city", "--format", "xlsx", "--out", "/tmp/x",
+        ],
+        None,
+    );
+    assert!(
+        !bad.status.success() && text(&bad).contains("1048575"),
+        "{}",
+        text(&bad)
+    );
+
+    let path = dir.0.join("city.db");
+    let db = format!("sqlite://{}", path.display());
+    let o = hongdun(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--division",
+            "330782",
+            "--entities",
+            "0",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let entities = out("a").join("entities.csv");
+    let o = hongdun(
+        &db,
+        &["import", "entities", entities.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let complaints = out("a").join("complaints-12315.csv");
+    let o = hongdun(
+        &db,
+        &["import", "complaints", complaints.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let cases = query_rows(&path, "SELECT CAST(COUNT(*) AS TEXT) FROM complaint");
+    assert!(cases[0].parse::<i64>().unwrap() > 100, "{}", text(&o));
+    let again = hongdun(
+        &db,
+        &["import", "complaints", complaints.to_str().unwrap()],
+        None,
+    );
+    assert!(text(&again).contains("新增 0"), "{}", text(&again));
+    assert_eq!(
+        query_rows(&path, "SELECT CAST(COUNT(*) AS TEXT) FROM complaint"),
+        cases
+    );
+    // 义乌's businesses go to 义乌's offices; the city's others have no office here.
+    let yiwu = query_rows(
+        &path,
+        "SELECT CAST(COUNT(*) AS TEXT) FROM entity WHERE county_code = '330782' AND unit_id IS NULL",
+    );
+    assert_eq!(yiwu[0], "0");
+}
+
 /// The demo county comes with generated businesses, once.
 #[test]
 fn demo_fills_the_register_once() {

@@ -38,14 +38,8 @@ pub const PLATFORM_MIX: &[(u32, &str)] = &[
     (3, "饿了么"),
 ];
 
-pub const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "胡", "朱", "高", "林",
-    "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "许", "曹", "彭",
-];
-pub const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "霞", "平", "刚", "建华", "晓东", "海燕",
-];
+/// People's names come from the same lists as the register's operators.
+pub use super::entities::{GIVEN, SURNAMES};
 
 /// What the complainant wrote, by category.
 pub fn description(category: &str, r: &mut Rng) -> String {

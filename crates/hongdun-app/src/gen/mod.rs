@@ -6,6 +6,7 @@ pub mod complaints;
 pub mod entities;
 pub mod inspections;
 pub mod licences;
+pub mod world;
 
 /// SplitMix64: tiny, fast, and fixed forever, so generated worlds never change
 /// under a dependency upgrade.
