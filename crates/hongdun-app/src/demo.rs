@@ -40,6 +40,108 @@ impl App {
     /// As `create_demo_county`, with `prefix` before every username, so tests can
     /// build several counties in one database.
     pub async fn create_county(&self, county: &str, prefix: &str) -> AppResult<Vec<DemoLogin>> {
+        self.create_county_in(county, prefix, None).await
+    }
+
+    /// The demo of a city or a province (`division` of 4 or 2 digits): its
+    /// bureau with an administrator, a leader and an auditor, and under it every
+    /// county's bureau, sections, offices and staff (usernames prefixed
+    /// `u{county}_`). A county code gives `create_demo_county`. Returns the
+    /// logins to show — one per built-in role, inspectors of two offices — and
+    /// the counties created.
+    pub async fn create_demo_region(
+        &self,
+        division: &str,
+    ) -> AppResult<(Vec<DemoLogin>, Vec<String>)> {
+        if division.len() == 6 {
+            return Ok((
+                self.create_demo_county(division).await?,
+                vec![division.to_owned()],
+            ));
+        }
+        let region = self
+            .store
+            .get_division(division)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    AppError::field("division", "division_unknown", "行政区划代码不存在")
+                }
+                e => e.into(),
+            })?;
+        let counties: Vec<String> = crate::gen::world::plan(division, 0)
+            .map_err(|e| AppError::field("division", "division_unknown", e))?
+            .into_iter()
+            .map(|c| c.code)
+            .collect();
+        let code = format!("{division}-amr");
+        if self.store.find_unit_by_code(&code).await.is_ok() {
+            return Ok((Vec::new(), counties));
+        }
+        let ctx = AuditCtx::system("demo");
+        let all = ScopeFilter::All;
+        let top = self
+            .create_unit_as(
+                &ctx,
+                &all,
+                &UnitInput {
+                    parent_id: None,
+                    code,
+                    name: format!("{}市场监督管理局", region.name),
+                    kind: "bureau".into(),
+                    jurisdiction: vec![division.to_owned()],
+                    sort: 0,
+                },
+            )
+            .await?;
+        let mut logins = Vec::new();
+        for (username, title, role) in [
+            ("admin", "系统管理员", "admin"),
+            ("leader", "局长", "leader"),
+            ("auditor", "审计员", "auditor"),
+        ] {
+            self.create_user_as(
+                &ctx,
+                &all,
+                &UserInput {
+                    username: username.into(),
+                    display_name: format!("{}{title}", region.name),
+                    unit_id: top.id,
+                    phone: None,
+                    cert_no: None,
+                    password: DEMO_PASSWORD.into(),
+                    role_codes: vec![role.into()],
+                },
+            )
+            .await?;
+            logins.push(DemoLogin {
+                username: username.into(),
+                password: DEMO_PASSWORD.into(),
+                role: role.into(),
+                unit: top.name.clone(),
+            });
+        }
+        for (i, county) in counties.iter().enumerate() {
+            let mine = self
+                .create_county_in(county, &format!("u{county}_"), Some(top.id))
+                .await?;
+            // The first county's section staff and inspectors stand for all.
+            if i == 0 {
+                logins.extend(
+                    mine.into_iter()
+                        .filter(|l| matches!(l.role.as_str(), "section_staff" | "inspector")),
+                );
+            }
+        }
+        Ok((logins, counties))
+    }
+
+    async fn create_county_in(
+        &self,
+        county: &str,
+        prefix: &str,
+        parent: Option<hongdun_core::ids::UnitId>,
+    ) -> AppResult<Vec<DemoLogin>> {
         let division = self.store.get_division(county).await.map_err(|e| match e {
             StoreError::NotFound => {
                 AppError::field("division", "division_unknown", "行政区划代码不存在")
@@ -68,7 +170,7 @@ impl App {
                 &ctx,
                 &all,
                 &UnitInput {
-                    parent_id: None,
+                    parent_id: parent,
                     code: bureau_code.clone(),
                     name: format!("{}市场监督管理局", division.name),
                     kind: "bureau".into(),
@@ -219,15 +321,32 @@ impl App {
         use crate::gen::inspections as g;
         use hongdun_core::inspection::{hazard_next, HazardAction, Sampling};
         use hongdun_store::*;
-        let all = ScopeFilter::All;
-        if self.store.list_plans(&all, Paging::new(1, 1)).await?.total > 0 {
-            return Ok((0, 0));
-        }
         let ctx = AuditCtx::system("demo");
         let bureau = self
             .store
             .find_unit_by_code(&format!("{county}-amr"))
             .await?;
+        // Once per county: skipped when the county's bureau has plans.
+        let county_scope = ScopeFilter::Limited {
+            units: self
+                .unit_tree()
+                .await?
+                .subtree(bureau.id)
+                .into_iter()
+                .collect(),
+            user: None,
+        };
+        if self
+            .store
+            .list_plans(&county_scope, Paging::new(1, 1))
+            .await?
+            .total
+            > 0
+        {
+            return Ok((0, 0));
+        }
+        // Everything below stays within the county (a city's demo has several).
+        let all = county_scope;
         let units = self.store.list_units(&all).await?;
         let section = |code: &str| {
             units
@@ -264,7 +383,11 @@ impl App {
         let mut pool = Vec::new();
         for (i, office) in offices.iter().enumerate() {
             for k in 1..=2 {
-                let username = format!("ins{}_{k}", &office.code[office.code.len() - 3..]);
+                let username = format!(
+                    "ins{}{}_{k}",
+                    &county[4..],
+                    &office.code[office.code.len() - 3..]
+                );
                 let user = match self
                     .create_user_as(
                         &ctx,
@@ -581,9 +704,23 @@ impl App {
         use hongdun_store::*;
         let all = ScopeFilter::All;
         let mut year = ComplaintYear::default();
+        // Once per county: skipped when the county's units hold cases.
+        let bureau = self
+            .store
+            .find_unit_by_code(&format!("{county}-amr"))
+            .await?;
+        let county_scope = ScopeFilter::Limited {
+            units: self
+                .unit_tree()
+                .await?
+                .subtree(bureau.id)
+                .into_iter()
+                .collect(),
+            user: None,
+        };
         if self
             .store
-            .list_cases(&all, &CaseQuery::default())
+            .list_cases(&county_scope, &CaseQuery::default())
             .await?
             .total
             > 0

@@ -39,7 +39,7 @@ enum Command {
     },
     /// Creates a demo county (when the database has none) and serves it.
     Demo {
-        /// County division code (6 digits); default 天台县.
+        /// A county (6 digits, default 天台县), a city (4) or a province (2).
         #[arg(long, default_value = "331023")]
         division: String,
         #[arg(long)]
@@ -47,9 +47,15 @@ enum Command {
         /// Create the demo data and exit without serving.
         #[arg(long)]
         no_serve: bool,
-        /// How many generated businesses the demo county holds (0: none).
+        /// How many generated businesses the demo holds (0: none).
         #[arg(long, default_value_t = 100_000)]
         entities: u64,
+        /// county (100k), city (1.815M), province (10M) or a number: instead of --entities.
+        #[arg(long)]
+        scale: Option<String>,
+        /// The generator's seed (same seed, same demo).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Applies migrations and loads reference data, then exits.
     Migrate,
@@ -366,8 +372,8 @@ async fn backup(app: &App, cfg: &Config, out: &std::path::Path) -> anyhow::Resul
 
 /// Fills the demo county with `n` generated businesses (seed 1), resuming or
 /// topping up an earlier run; skipped when the register already holds them.
-async fn demo_entities(app: &App, county: &str, n: u64) -> anyhow::Result<()> {
-    use hongdun_app::gen::entities::{write_csv, GenOptions};
+async fn demo_entities(app: &App, division: &str, n: u64, seed: u64) -> anyhow::Result<()> {
+    use hongdun_app::gen::world::{plan, write_world, Format, Scale, WorldOptions};
     let have = app
         .store()
         .search_entities(&ScopeFilter::All, &Default::default())
@@ -377,55 +383,62 @@ async fn demo_entities(app: &App, county: &str, n: u64) -> anyhow::Result<()> {
     if n == 0 || have >= n as i64 {
         return Ok(());
     }
-    let path = std::env::temp_dir().join(format!("hongdun-demo-{county}-{n}.csv"));
-    let opts = GenOptions {
-        county: county.to_owned(),
-        rows: n,
-        seed: 1,
+    let dir = std::env::temp_dir().join(format!("hongdun-demo-{division}-{n}-{seed}"));
+    let opts = WorldOptions {
+        division: division.to_owned(),
+        scale: Scale::Rows(n),
+        seed,
         dirty: 0.0,
         gbk: false,
+        format: Format::Csv,
     };
-    let file = std::fs::File::create(&path)?;
-    write_csv(&opts, file).map_err(|e| anyhow::anyhow!(e))?;
+    write_world(&opts, &dir).map_err(|e| anyhow::anyhow!(e))?;
     println!("生成并导入 {n} 个演示经营主体……");
-    import_entities(app, &path, false, 10_000, None).await?;
-    let _ = std::fs::remove_file(&path);
-    let licences = app
-        .load_demo_licences(county, n, 1)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    import_entities(app, &dir.join("entities.csv"), false, 10_000, None).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut licences = 0;
+    for c in plan(division, n).map_err(|e| anyhow::anyhow!(e))? {
+        licences += app
+            .load_demo_licences(&c.code, c.rows, seed)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     println!("登记 {licences} 张食品经营/生产许可证");
     Ok(())
 }
 
-/// A year of complaints, reports and enquiries in the demo county (once), at
-/// the county rate: 2,833 for 100,000 businesses.
-async fn demo_complaints(app: &App, county: &str, entities: u64) -> anyhow::Result<()> {
-    let cases = (hongdun_app::gen::complaints::CASES_PER_YEAR as u64 * entities / 100_000).max(20);
-    let year = app
-        .load_demo_complaints(county, "admin", 1, cases as usize)
-        .await
-        .map_err(app_err)?;
-    if year.cases > 0 {
-        println!(
-            "生成一年的投诉举报：{} 件（合并重复 {} 件），办结 {} 件，挽回损失 {:.2} 万元",
-            year.cases,
-            year.merged,
-            year.closed,
-            year.recovered as f64 / 1_000_000.0
-        );
+/// A year of random inspections and hazards, and of complaints, reports and
+/// enquiries at the county rate (2,833 for 100,000 businesses), in every
+/// county of the demo (once each).
+async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyhow::Result<()> {
+    use hongdun_app::gen::complaints::CASES_PER_YEAR;
+    let (mut tasks, mut hazards, mut cases, mut merged, mut closed, mut recovered) =
+        (0, 0, 0, 0, 0, 0);
+    for c in hongdun_app::gen::world::plan(division, entities).map_err(|e| anyhow::anyhow!(e))? {
+        let (t, h) = app
+            .load_demo_inspections(&c.code, seed)
+            .await
+            .map_err(app_err)?;
+        tasks += t;
+        hazards += h;
+        let n = (CASES_PER_YEAR as u64 * c.rows / 100_000).clamp(20, CASES_PER_YEAR as u64);
+        let year = app
+            .load_demo_complaints(&c.code, "admin", seed, n as usize)
+            .await
+            .map_err(app_err)?;
+        cases += year.cases;
+        merged += year.merged;
+        closed += year.closed;
+        recovered += year.recovered;
     }
-    Ok(())
-}
-
-/// A year of random inspections and hazards in the demo county (once).
-async fn demo_inspections(app: &App, county: &str) -> anyhow::Result<()> {
-    let (tasks, hazards) = app
-        .load_demo_inspections(county, 1)
-        .await
-        .map_err(app_err)?;
     if tasks > 0 {
         println!("生成一年的双随机抽查：{tasks} 次检查，{hazards} 条隐患");
+    }
+    if cases > 0 {
+        println!(
+            "生成一年的投诉举报：{cases} 件（合并重复 {merged} 件），办结 {closed} 件，挽回损失 {:.2} 万元",
+            recovered as f64 / 1_000_000.0
+        );
     }
     Ok(())
 }
@@ -542,14 +555,21 @@ async fn main() -> anyhow::Result<()> {
             division,
             no_serve,
             entities,
+            scale,
+            seed,
             ..
         } => {
+            let entities = match scale {
+                Some(s) => hongdun_app::gen::world::Scale::parse(&s)
+                    .map_err(|e| anyhow::anyhow!(e))?
+                    .rows(),
+                None => entities,
+            };
             let app = open_app(&cfg).await?;
-            let logins = app.create_demo_county(&division).await.map_err(app_err)?;
-            demo_entities(&app, &division, entities).await?;
+            let (logins, _) = app.create_demo_region(&division).await.map_err(app_err)?;
+            demo_entities(&app, &division, entities, seed).await?;
             if entities > 0 {
-                demo_inspections(&app, &division).await?;
-                demo_complaints(&app, &division, entities).await?;
+                demo_years(&app, &division, entities, seed).await?;
             }
             let url = format!("http://{}/", cfg.bind);
             println!("\n红盾 Hongdun 演示 — {}", redact_url(&cfg.db));

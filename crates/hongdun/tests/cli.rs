@@ -501,6 +501,88 @@ fn gen_a_city_and_import_it() {
     assert_eq!(yiwu[0], "0");
 }
 
+/// A city's demo: the city bureau over every county's bureau, offices and
+/// staff; businesses spread over the counties and routed to their offices; a
+/// year of inspections and complaints in each county.
+#[test]
+fn demo_of_a_city() {
+    let dir = tmp();
+    let path = dir.0.join("city.db");
+    let db = format!("sqlite://{}", path.display());
+    let o = hongdun(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--division",
+            "3307",
+            "--scale",
+            "3000",
+            "--seed",
+            "4",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    for login in [
+        "admin",
+        "leader",
+        "auditor",
+        "_food",
+        "_inspector1",
+        "_inspector2",
+    ] {
+        assert!(out.contains(login), "{login} not shown: {out}");
+    }
+    let one = |sql: &str| query_rows(&path, sql).remove(0);
+    assert_eq!(
+        one("SELECT CAST(COUNT(*) AS TEXT) FROM unit WHERE kind = 'bureau' AND parent_id IS NULL"),
+        "1"
+    );
+    let counties: i64 = one(
+        "SELECT CAST(COUNT(*) AS TEXT) FROM unit WHERE kind = 'bureau' AND parent_id IS NOT NULL",
+    )
+    .parse()
+    .unwrap();
+    assert!(counties >= 9, "{counties}");
+    assert_eq!(one("SELECT CAST(COUNT(*) AS TEXT) FROM entity"), "3000");
+    assert_eq!(
+        one("SELECT CAST(COUNT(*) AS TEXT) FROM entity WHERE unit_id IS NULL"),
+        "0"
+    );
+    let with_cases: i64 = one(
+        "SELECT CAST(COUNT(DISTINCT substr(e.county_code, 1, 6)) AS TEXT) FROM complaint c \
+         JOIN entity e ON e.id = c.respondent_entity_id",
+    )
+    .parse()
+    .unwrap();
+    assert!(with_cases >= 9, "complaints in every county: {with_cases}");
+    let plans: i64 = one("SELECT CAST(COUNT(*) AS TEXT) FROM inspection_plan")
+        .parse()
+        .unwrap();
+    assert_eq!(plans, counties * 4, "four quarterly plans per county");
+    let again = hongdun(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--division",
+            "3307",
+            "--scale",
+            "3000",
+            "--seed",
+            "4",
+        ],
+        None,
+    );
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(
+        one("SELECT CAST(COUNT(*) AS TEXT) FROM inspection_plan"),
+        plans.to_string()
+    );
+}
+
 /// The demo county comes with generated businesses, once.
 #[test]
 fn demo_fills_the_register_once() {
