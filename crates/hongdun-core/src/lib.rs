@@ -13,6 +13,7 @@ pub mod inspection;
 pub mod privacy;
 pub mod registry;
 pub mod sampling;
+pub mod seal;
 pub mod system;
 
 /// Every domain error carries a stable machine code (what the API and console
