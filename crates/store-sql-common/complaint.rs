@@ -134,24 +134,39 @@ impl Backend {
         .collect()
     }
 
+    /// A case by id or by receipt code, within `scope`, with its events.
     async fn case_where(
         &self,
         scope: &ScopeFilter,
-        col: &str,
-        value: &str,
-        id: i64,
+        key: CaseKey<'_>,
     ) -> StoreResult<(Case, Vec<CaseEvent>)> {
         let mut qb = QueryBuilder::<Db>::new(format!("SELECT {CASE_COLS} FROM {CASE_FROM} WHERE "));
-        if col == "id" {
-            qb.push("c.id = ").push_bind(id);
-        } else {
-            qb.push("c.receipt = ").push_bind(value.to_owned());
-        }
+        match key {
+            CaseKey::Id(id) => qb.push("c.id = ").push_bind(id),
+            CaseKey::Receipt(r) => qb.push("c.receipt = ").push_bind(r.to_owned()),
+        };
         push_scope(&mut qb, scope, "c.unit_id", None);
         let case = case_from(&qb.build().fetch_one(&self.pool).await.map_err(map_err)?)?;
         let events = self.case_events(case.id).await?;
         Ok((case, events))
     }
+}
+
+enum CaseKey<'a> {
+    Id(i64),
+    Receipt(&'a str),
+}
+
+/// A case as just written, read inside the writing transaction.
+async fn case_in_tx(conn: &mut super::Conn, id: i64) -> StoreResult<Case> {
+    let row = sqlx::query(&format!(
+        "SELECT {CASE_COLS} FROM {CASE_FROM} WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    case_from(&row)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -388,14 +403,7 @@ impl ComplaintStore for Backend {
             )
             .await?;
         }
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLS} FROM {CASE_FROM} WHERE c.id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let case = case_from(&row)?;
+        let case = case_in_tx(&mut tx, id).await?;
         append_audit(
             &mut tx,
             ctx,
@@ -407,11 +415,11 @@ impl ComplaintStore for Backend {
     }
 
     async fn get_case(&self, scope: &ScopeFilter, id: i64) -> StoreResult<(Case, Vec<CaseEvent>)> {
-        self.case_where(scope, "id", "", id).await
+        self.case_where(scope, CaseKey::Id(id)).await
     }
 
     async fn case_by_receipt(&self, receipt: &str) -> StoreResult<(Case, Vec<CaseEvent>)> {
-        self.case_where(&ScopeFilter::All, "receipt", receipt, 0)
+        self.case_where(&ScopeFilter::All, CaseKey::Receipt(receipt))
             .await
     }
 
@@ -496,14 +504,7 @@ impl ComplaintStore for Backend {
                 field: "state".into(),
             });
         }
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLS} FROM {CASE_FROM} WHERE c.id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let after = case_from(&row)?;
+        let after = case_in_tx(&mut tx, id).await?;
         let units = if ch.unit_id.is_some() {
             (Some(before.unit_id), Some(after.unit_id))
         } else {
@@ -764,7 +765,7 @@ impl ComplaintStore for Backend {
     }
 
     async fn pledges_of(&self, entity_id: i64) -> StoreResult<Vec<Pledge>> {
-        Ok(self.all_pledges_where(Some(entity_id)).await?)
+        self.all_pledges_where(Some(entity_id)).await
     }
 
     async fn all_pledges(&self) -> StoreResult<Vec<Pledge>> {

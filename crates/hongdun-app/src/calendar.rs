@@ -2,12 +2,11 @@
 //! from the holiday-cn data shipped in `data/holidays-cn/`), administrators add
 //! or correct a year through the API, and every computation goes through
 //! `hongdun_core::calendar`.
-use crate::{App, AppError, AppResult, Cached, Principal, CACHE_TTL};
+use crate::{App, AppError, AppResult, Principal};
 use chrono::NaiveDate;
 use hongdun_core::calendar::{parse_date, Calendar, ScheduleDay};
 use hongdun_store::HolidayYear;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The official schedules shipped with the binary (MIT, holiday-cn dataset).
 pub const BUNDLED_YEARS: &[(i32, &str)] = &[
@@ -69,22 +68,15 @@ pub struct DayInput {
 
 impl App {
     pub async fn calendar(&self) -> AppResult<Arc<Calendar>> {
-        if let Some(c) = self.calendar.read().unwrap().as_ref() {
-            if c.at.elapsed() < CACHE_TTL {
-                return Ok(c.value.clone());
-            }
+        if let Some(cal) = self.calendar.fresh() {
+            return Ok(cal);
         }
         let mut cal = Calendar::new();
         for y in self.store.list_holiday_years().await? {
             cal.set_year(y.year, &y.days)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
         }
-        let cal = Arc::new(cal);
-        *self.calendar.write().unwrap() = Some(Cached {
-            at: Instant::now(),
-            value: cal.clone(),
-        });
-        Ok(cal)
+        Ok(self.calendar.put(cal))
     }
 
     pub async fn add_working_days(&self, from: NaiveDate, days: u32) -> AppResult<NaiveDate> {
@@ -156,7 +148,7 @@ impl App {
             .store
             .put_holiday_year(&p.audit_ctx(), year, &source, &parsed)
             .await?;
-        *self.calendar.write().unwrap() = None;
+        self.calendar.forget();
         Ok(y)
     }
 }

@@ -265,10 +265,6 @@ pub enum Submitter<'a> {
 }
 
 impl App {
-    async fn rule_sets_checked(&self) -> AppResult<Vec<RuleSet>> {
-        Ok(self.store.rule_sets().await?)
-    }
-
     /// A due date, or `None` with `uncertain` when the calendar lacks the year.
     async fn due(
         &self,
@@ -473,7 +469,7 @@ impl App {
                 self.check_file_refs(p, "files", &input.files).await?;
             }
         }
-        let sets = self.rule_sets_checked().await?;
+        let sets = self.store.rule_sets().await?;
         let rule = rule_in_force(&sets, received_on).ok_or_else(|| AppError::Rule {
             code: "complaint_rule_missing",
             message: format!("{received_on} 没有生效的投诉举报处理期限规则，请管理员先维护规则"),
@@ -728,7 +724,7 @@ impl App {
         let (case, events) = self.store.get_case(&scope, id).await?;
         let note = clean(&input.note);
         let reply = clean(&input.reply);
-        let sets = self.rule_sets_checked().await?;
+        let sets = self.store.rule_sets().await?;
         let rule = sets
             .iter()
             .find(|r| r.code == case.rule_set)
@@ -841,8 +837,7 @@ impl App {
             let next_step = step_for(case.kind, to);
             ch.step = Some(next_step);
             // A report's decision period runs on from receipt; others start now.
-            if next_step == case.step {
-            } else {
+            if next_step != case.step {
                 let (due, uncertain) = self.due(&rule.periods, next_step, on).await?;
                 ch.due_on = Some(due);
                 ch.due_uncertain = Some(uncertain);
@@ -1151,7 +1146,7 @@ impl App {
         kind: CaseKind,
         received_on: NaiveDate,
     ) -> AppResult<(String, Option<NaiveDate>)> {
-        let sets = self.rule_sets_checked().await?;
+        let sets = self.store.rule_sets().await?;
         let rule = rule_in_force(&sets, received_on).ok_or_else(|| AppError::Rule {
             code: "complaint_rule_missing",
             message: format!("{received_on} 没有生效的投诉举报处理期限规则"),
@@ -1166,7 +1161,7 @@ impl App {
 
     pub async fn complaint_rule_sets(&self, p: &Principal) -> AppResult<Vec<RuleSet>> {
         self.authorize(p, "complaint:list").await?;
-        self.rule_sets_checked().await
+        Ok(self.store.rule_sets().await?)
     }
 
     /// Edits a rule set until it is marked verified.
@@ -1286,25 +1281,18 @@ impl App {
     }
 
     async fn pledge_map(&self) -> AppResult<std::sync::Arc<HashMap<i64, Vec<Pledge>>>> {
-        if let Some(c) = self.pledges.read().unwrap().as_ref() {
-            if c.at.elapsed() < crate::CACHE_TTL {
-                return Ok(c.value.clone());
-            }
+        if let Some(map) = self.pledges.fresh() {
+            return Ok(map);
         }
         let mut map: HashMap<i64, Vec<Pledge>> = HashMap::new();
         for p in self.store.all_pledges().await? {
             map.entry(p.entity_id).or_default().push(p);
         }
-        let map = std::sync::Arc::new(map);
-        *self.pledges.write().unwrap() = Some(crate::Cached {
-            at: std::time::Instant::now(),
-            value: map.clone(),
-        });
-        Ok(map)
+        Ok(self.pledges.put(map))
     }
 
     fn forget_pledges(&self) {
-        *self.pledges.write().unwrap() = None;
+        self.pledges.forget();
     }
 
     /// The pledges in force today, for the public merchant page (cached).

@@ -307,6 +307,22 @@ impl App {
 }
 
 impl App {
+    /// A demo county's bureau and the scope of its units (a city's demo holds
+    /// several counties; each loader stays within one).
+    async fn demo_county(&self, county: &str) -> AppResult<(Unit, ScopeFilter)> {
+        let bureau = self
+            .store
+            .find_unit_by_code(&format!("{county}-amr"))
+            .await?;
+        let units = self
+            .unit_tree()
+            .await?
+            .subtree(bureau.id)
+            .into_iter()
+            .collect();
+        Ok((bureau, ScopeFilter::Limited { units, user: None }))
+    }
+
     /// A year of random inspections in the demo county: the item list, two
     /// certified inspectors in every office, four quarterly plans drawn with
     /// published seeds, visits with a county's mix of outcomes (most of them
@@ -322,20 +338,8 @@ impl App {
         use hongdun_core::inspection::{hazard_next, HazardAction, Sampling};
         use hongdun_store::*;
         let ctx = AuditCtx::system("demo");
-        let bureau = self
-            .store
-            .find_unit_by_code(&format!("{county}-amr"))
-            .await?;
         // Once per county: skipped when the county's bureau has plans.
-        let county_scope = ScopeFilter::Limited {
-            units: self
-                .unit_tree()
-                .await?
-                .subtree(bureau.id)
-                .into_iter()
-                .collect(),
-            user: None,
-        };
+        let (bureau, county_scope) = self.demo_county(county).await?;
         if self
             .store
             .list_plans(&county_scope, Paging::new(1, 1))
@@ -705,19 +709,7 @@ impl App {
         let all = ScopeFilter::All;
         let mut year = ComplaintYear::default();
         // Once per county: skipped when the county's units hold cases.
-        let bureau = self
-            .store
-            .find_unit_by_code(&format!("{county}-amr"))
-            .await?;
-        let county_scope = ScopeFilter::Limited {
-            units: self
-                .unit_tree()
-                .await?
-                .subtree(bureau.id)
-                .into_iter()
-                .collect(),
-            user: None,
-        };
+        let (_, county_scope) = self.demo_county(county).await?;
         if self
             .store
             .list_cases(&county_scope, &CaseQuery::default())

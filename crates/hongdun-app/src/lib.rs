@@ -47,24 +47,53 @@ impl Default for AppConfig {
 
 /// How long cached reference data (unit tree, calendar) may be served before it
 /// is re-read, so that several servers on one PostgreSQL converge.
-pub(crate) const CACHE_TTL: Duration = Duration::from_secs(30);
+const CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// Pledges by entity id.
 pub(crate) type PledgeMap = HashMap<i64, Vec<Pledge>>;
 
-pub(crate) struct Cached<T> {
-    pub(crate) at: Instant,
-    pub(crate) value: Arc<T>,
+struct Cached<T> {
+    at: Instant,
+    value: Arc<T>,
+}
+
+/// One piece of cached reference data, re-read after `CACHE_TTL`.
+pub(crate) struct CacheSlot<T>(RwLock<Option<Cached<T>>>);
+
+impl<T> CacheSlot<T> {
+    fn new() -> Self {
+        Self(RwLock::new(None))
+    }
+    /// The value, unless missing or older than `CACHE_TTL`.
+    pub(crate) fn fresh(&self) -> Option<Arc<T>> {
+        self.0
+            .read()
+            .unwrap()
+            .as_ref()
+            .filter(|c| c.at.elapsed() < CACHE_TTL)
+            .map(|c| c.value.clone())
+    }
+    pub(crate) fn put(&self, value: T) -> Arc<T> {
+        let value = Arc::new(value);
+        *self.0.write().unwrap() = Some(Cached {
+            at: Instant::now(),
+            value: value.clone(),
+        });
+        value
+    }
+    pub(crate) fn forget(&self) {
+        *self.0.write().unwrap() = None;
+    }
 }
 
 pub struct App {
     store: Arc<dyn Store>,
     config: AppConfig,
-    units: RwLock<Option<Cached<UnitTree>>>,
-    calendar: RwLock<Option<Cached<Calendar>>>,
+    units: CacheSlot<UnitTree>,
+    calendar: CacheSlot<Calendar>,
     /// Every pledge by entity id: the public merchant page reads it on each
     /// request, and pledges are few.
-    pledges: RwLock<Option<Cached<PledgeMap>>>,
+    pledges: CacheSlot<PledgeMap>,
 }
 
 /// How the caller proved who they are.
@@ -138,9 +167,9 @@ impl App {
         Self {
             store,
             config,
-            units: RwLock::new(None),
-            calendar: RwLock::new(None),
-            pledges: RwLock::new(None),
+            units: CacheSlot::new(),
+            calendar: CacheSlot::new(),
+            pledges: CacheSlot::new(),
         }
     }
 
@@ -168,20 +197,15 @@ impl App {
     }
 
     pub async fn unit_tree(&self) -> AppResult<Arc<UnitTree>> {
-        if let Some(c) = self.units.read().unwrap().as_ref() {
-            if c.at.elapsed() < CACHE_TTL {
-                return Ok(c.value.clone());
-            }
+        if let Some(tree) = self.units.fresh() {
+            return Ok(tree);
         }
-        let tree = Arc::new(UnitTree::new(self.store.unit_nodes().await?));
-        *self.units.write().unwrap() = Some(Cached {
-            at: Instant::now(),
-            value: tree.clone(),
-        });
-        Ok(tree)
+        Ok(self
+            .units
+            .put(UnitTree::new(self.store.unit_nodes().await?)))
     }
 
     fn forget_units(&self) {
-        *self.units.write().unwrap() = None;
+        self.units.forget();
     }
 }

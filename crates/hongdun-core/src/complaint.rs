@@ -10,23 +10,6 @@ use crate::calendar::{Calendar, CalendarError};
 use crate::Coded;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-macro_rules! str_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal / $zh:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        pub enum $name { $($(#[$vm])* $v),+ }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),+ } }
-            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|x| x.as_str() == s) }
-            pub fn label_zh(self) -> &'static str { match self { $($name::$v => $zh),+ } }
-        }
-    };
-}
 
 str_enum! {
     /// 投诉 / 举报 / 咨询.
@@ -365,8 +348,7 @@ pub fn person_key(id_number: Option<&str>, phone: Option<&str>) -> Option<String
         }
         format!("phone:{digits}")
     };
-    let h = Sha256::digest(material.as_bytes());
-    Some(h.iter().map(|b| format!("{b:02x}")).collect())
+    Some(crate::sampling::sha256_hex(&material))
 }
 
 /// The respondent as a merge key: its register id, else its name with spaces

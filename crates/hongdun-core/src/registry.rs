@@ -201,26 +201,6 @@ pub fn parse_reg_no(s: &str) -> Option<String> {
     (s.len() == 15 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
 }
 
-macro_rules! str_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal / $zh:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        pub enum $name { $($(#[$vm])* $v),* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),*];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),* } }
-            pub fn label_zh(self) -> &'static str { match self { $($name::$v => $zh),* } }
-            /// Accepts the code or the Chinese label.
-            pub fn parse(s: &str) -> Option<Self> {
-                let s = s.trim();
-                Self::ALL.iter().copied().find(|v| v.as_str() == s || v.label_zh() == s)
-            }
-        }
-    };
-}
-
 str_enum!(
     /// 主体类型
     EntityKind {

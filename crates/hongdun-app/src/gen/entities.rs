@@ -377,28 +377,25 @@ pub struct GenOptions {
     pub gbk: bool,
 }
 
-/// Writes the CSV; returns the number of rows and how many were made dirty.
-pub fn write_csv(opts: &GenOptions, out: impl std::io::Write) -> Result<(u64, u64), String> {
-    let (county_name, towns) = towns_of(&opts.county)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
-    let io = |e: std::io::Error| e.to_string();
-    let mut line = String::with_capacity(512);
-    let put = |line: &str, out: &mut std::io::BufWriter<_>| -> Result<(), String> {
-        if opts.gbk {
-            let (bytes, _, _) = encoding_rs::GBK.encode(line);
-            out.write_all(&bytes).map_err(io)
-        } else {
-            out.write_all(line.as_bytes()).map_err(io)
-        }
-    };
-    use std::io::Write;
-    put(&(HEADER.join(",") + "\n"), &mut out)?;
+/// The `rows` businesses of one county in order, a `dirty_rate` share of
+/// them made bad as real exports are (a "duplicate" repeats the row before).
+/// Returns how many were made dirty.
+#[allow(clippy::too_many_arguments)]
+pub fn each_entity(
+    seed: u64,
+    dirty_rate: f64,
+    county: &str,
+    county_name: &str,
+    towns: &[Town],
+    rows: u64,
+    mut f: impl FnMut(&GenEntity) -> Result<(), String>,
+) -> Result<u64, String> {
     let mut dirty_count = 0;
     let mut previous: Option<GenEntity> = None;
-    for n in 0..opts.rows {
-        let mut e = entity(opts.seed, n, &opts.county, &county_name, &towns);
-        let mut r = Rng::fork(opts.seed ^ 0xD1E7, n);
-        if opts.dirty > 0.0 && r.chance(opts.dirty) {
+    for n in 0..rows {
+        let mut e = entity(seed, n, county, county_name, towns);
+        let mut r = Rng::fork(seed ^ 0xD1E7, n);
+        if dirty_rate > 0.0 && r.chance(dirty_rate) {
             dirty_count += 1;
             if dirty(&mut e, &mut r) == "duplicate" {
                 if let Some(p) = &previous {
@@ -406,24 +403,56 @@ pub fn write_csv(opts: &GenOptions, out: impl std::io::Write) -> Result<(u64, u6
                 }
             }
         }
-        line.clear();
-        for (i, f) in e.fields().iter().enumerate() {
-            if i > 0 {
-                line.push(',');
-            }
-            // Fields never hold quotes or commas except addresses, which we quote.
-            if f.contains([',', '"', '\n']) {
-                line.push('"');
-                line.push_str(&f.replace('"', "\"\""));
-                line.push('"');
-            } else {
-                line.push_str(f);
-            }
-        }
-        line.push('\n');
-        put(&line, &mut out)?;
+        f(&e)?;
         previous = Some(e);
     }
-    out.flush().map_err(io)?;
+    Ok(dirty_count)
+}
+
+/// One CSV line, newline-terminated; a field with a comma, quote or newline
+/// (addresses) is quoted.
+pub fn csv_line<S: AsRef<str>>(cells: &[S]) -> String {
+    let mut line = String::with_capacity(256);
+    for (i, f) in cells.iter().enumerate() {
+        let f = f.as_ref();
+        if i > 0 {
+            line.push(',');
+        }
+        if f.contains([',', '"', '\n']) {
+            line.push('"');
+            line.push_str(&f.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(f);
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// Writes the CSV; returns the number of rows and how many were made dirty.
+pub fn write_csv(opts: &GenOptions, out: impl std::io::Write) -> Result<(u64, u64), String> {
+    use std::io::Write;
+    let (county_name, towns) = towns_of(&opts.county)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    let mut put = |line: String| -> Result<(), String> {
+        let r = if opts.gbk {
+            out.write_all(&encoding_rs::GBK.encode(&line).0)
+        } else {
+            out.write_all(line.as_bytes())
+        };
+        r.map_err(|e| e.to_string())
+    };
+    put(csv_line(&HEADER))?;
+    let dirty_count = each_entity(
+        opts.seed,
+        opts.dirty,
+        &opts.county,
+        &county_name,
+        &towns,
+        opts.rows,
+        |e| put(csv_line(&e.fields())),
+    )?;
+    out.flush().map_err(|e| e.to_string())?;
     Ok((opts.rows, dirty_count))
 }

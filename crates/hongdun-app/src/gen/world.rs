@@ -6,7 +6,7 @@
 //! Everything is a pure function of the options (no clock, no randomness from
 //! outside), so the same seed writes byte-identical files.
 use super::complaints as gc;
-use super::entities::{dirty, entity, GenEntity, Town, HEADER};
+use super::entities::{csv_line, each_entity, entity, Town, HEADER};
 use super::Rng;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -171,21 +171,7 @@ impl Table {
     fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<(), String> {
         match self {
             Table::Csv(out, gbk) => {
-                let mut line = String::with_capacity(256);
-                for (i, f) in cells.iter().enumerate() {
-                    let f = f.as_ref();
-                    if i > 0 {
-                        line.push(',');
-                    }
-                    if f.contains([',', '"', '\n']) {
-                        line.push('"');
-                        line.push_str(&f.replace('"', "\"\""));
-                        line.push('"');
-                    } else {
-                        line.push_str(f);
-                    }
-                }
-                line.push('\n');
+                let line = csv_line(cells);
                 let r = if *gbk {
                     out.write_all(&encoding_rs::GBK.encode(&line).0)
                 } else {
@@ -255,21 +241,15 @@ pub fn write_world(opts: &WorldOptions, dir: &Path) -> Result<WorldSummary, Stri
     let (mut table, path) = Table::create(dir, "entities", opts.format, opts.gbk)?;
     table.row(&HEADER)?;
     for c in &counties {
-        let mut previous: Option<GenEntity> = None;
-        for n in 0..c.rows {
-            let mut e = entity(opts.seed, n, &c.code, &c.name, &c.towns);
-            let mut r = Rng::fork(opts.seed ^ 0xD1E7, n);
-            if opts.dirty > 0.0 && r.chance(opts.dirty) {
-                sum.dirty += 1;
-                if dirty(&mut e, &mut r) == "duplicate" {
-                    if let Some(p) = &previous {
-                        e = p.clone();
-                    }
-                }
-            }
-            table.row(&e.fields())?;
-            previous = Some(e);
-        }
+        sum.dirty += each_entity(
+            opts.seed,
+            opts.dirty,
+            &c.code,
+            &c.name,
+            &c.towns,
+            c.rows,
+            |e| table.row(&e.fields()),
+        )?;
         sum.entities += c.rows;
     }
     table.finish()?;

@@ -3,6 +3,7 @@
 //! (`/open311/v2/*`) for other systems.
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{origin, Auth, Json, Params};
+use crate::routes::imports::internal;
 use crate::routes::public::{esc, page};
 use crate::routes::system::Items;
 use crate::AppState;
@@ -140,7 +141,6 @@ pub async fn import_12315(
 ) -> ApiResult<Json<CaseImportReport>> {
     s.app.authorize(&p, "complaint:create").await?;
     let dir = std::env::temp_dir().join("hongdun-uploads");
-    let internal = |e: std::io::Error| ApiError(AppError::Internal(e.to_string()));
     tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
     let path = dir.join(format!("{}.12315", uuid::Uuid::new_v4().simple()));
     tokio::fs::write(&path, &body).await.map_err(internal)?;

@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/imports/{id}/errors.csv", get(job_errors))
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError(AppError::Internal(e.to_string()))
 }
 
