@@ -1,6 +1,7 @@
 //! SQL shared by both backends (see README.md beside this file).
 mod audit;
 mod complaint;
+mod food;
 mod inspection;
 mod registry;
 mod system;

@@ -93,7 +93,7 @@ async fn verify_password(pw: &str, hash: &str) -> bool {
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 impl App {
-    async fn setting_i64(
+    pub(crate) async fn setting_i64(
         &self,
         key: &str,
         default: i64,

@@ -98,6 +98,7 @@ impl App {
         self.store.ensure_entity_indexes().await?;
         let ctx = AuditCtx::system("bootstrap");
         self.ensure_builtin_roles(&ctx).await?;
+        self.ensure_seal_key(&ctx).await?;
         if self.store.division_count().await? == 0 {
             let rows = bundled_divisions(opts.division_prefixes.as_deref())?;
             self.store.upsert_divisions(&ctx, &rows).await?;

@@ -283,7 +283,7 @@ impl App {
         }
     }
 
-    async fn unit_names(&self) -> AppResult<HashMap<UnitId, String>> {
+    pub(crate) async fn unit_names(&self) -> AppResult<HashMap<UnitId, String>> {
         Ok(self
             .store
             .list_units(&ScopeFilter::All)

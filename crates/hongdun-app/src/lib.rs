@@ -10,6 +10,7 @@ pub mod complaint;
 pub mod demo;
 mod error;
 pub mod files;
+pub mod food;
 pub mod gen;
 pub mod import;
 pub mod inspection;
@@ -94,6 +95,12 @@ pub struct App {
     /// Every pledge by entity id: the public merchant page reads it on each
     /// request, and pledges are few.
     pledges: CacheSlot<PledgeMap>,
+    /// Delivery-seal keys, batches and the scans not yet written (see `food`).
+    seal_keys: CacheSlot<food::Keyring>,
+    seal_batches: CacheSlot<food::BatchMap>,
+    scan_book: food::ScanBook,
+    /// Every kitchen camera: the heartbeat intake and the public page read it.
+    cameras: CacheSlot<food::CameraMap>,
 }
 
 /// How the caller proved who they are.
@@ -170,6 +177,10 @@ impl App {
             units: CacheSlot::new(),
             calendar: CacheSlot::new(),
             pledges: CacheSlot::new(),
+            seal_keys: CacheSlot::new(),
+            seal_batches: CacheSlot::new(),
+            scan_book: food::ScanBook::default(),
+            cameras: CacheSlot::new(),
         }
     }
 

@@ -534,6 +534,8 @@ pub struct PublicMerchant {
     pub licences: Vec<PublicLicence>,
     /// 放心消费 pledges in force (ODR, 无理由退货); filled on the detail only.
     pub pledges: Vec<PublicPledge>,
+    /// 阳光厨房: cameras and whether the kitchen is live; filled on the detail only.
+    pub kitchen: Option<crate::food::PublicKitchen>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -578,6 +580,7 @@ fn public_view_of(e: Entity, licences: Vec<Licence>, today: NaiveDate) -> Public
         legal_rep: e.legal_rep.as_deref().map(mask_name),
         licences,
         pledges: Vec::new(),
+        kitchen: None,
     }
 }
 
@@ -915,6 +918,7 @@ impl App {
             .into_iter()
             .map(|(kind, label)| PublicPledge { kind, label })
             .collect();
+        view.kitchen = self.public_kitchen(id).await?;
         Ok(view)
     }
 

@@ -33,6 +33,8 @@ str_enum! {
         Open311 = "open311" / "Open311 接口",
         /// Walk-in or letter, entered by staff.
         Counter = "counter" / "窗口/信函",
+        /// A consumer reporting a broken delivery seal from its scan page.
+        Seal = "seal" / "食安封签扫码",
     }
 }
 

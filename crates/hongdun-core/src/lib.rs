@@ -33,6 +33,7 @@ pub mod complaint;
 pub mod division;
 pub mod ids;
 pub mod inspection;
+pub mod kitchen;
 pub mod privacy;
 pub mod registry;
 pub mod sampling;

@@ -54,6 +54,13 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("complaint:handle", "办理投诉举报"),
     ("complaint:approve", "审批延期与中止"),
     ("complaint:rule:update", "维护投诉举报期限规则与平台"),
+    ("food:seal:list", "查看食安封签"),
+    ("food:seal:issue", "发放食安封签"),
+    ("food:seal:bind", "封签绑定订单"),
+    ("food:seal:key", "管理封签签名密钥"),
+    ("food:camera:list", "查看阳光厨房"),
+    ("food:camera:update", "维护阳光厨房摄像头"),
+    ("food:camera:heartbeat", "上报摄像头心跳"),
 ];
 
 pub fn is_known_permission(p: &str) -> bool {
@@ -188,6 +195,10 @@ fn section_permissions() -> Vec<&'static str> {
         "complaint:create",
         "complaint:handle",
         "complaint:rule:update",
+        "food:seal:list",
+        "food:seal:issue",
+        "food:camera:list",
+        "food:camera:update",
     ]
 }
 fn inspector_permissions() -> Vec<&'static str> {
@@ -207,6 +218,10 @@ fn inspector_permissions() -> Vec<&'static str> {
         "complaint:create",
         "complaint:handle",
     ]
+}
+/// Machine clients: camera gateways, AI boxes, delivery platforms binding seals.
+fn gateway_permissions() -> Vec<&'static str> {
+    vec!["food:seal:bind", "food:camera:heartbeat"]
 }
 fn auditor_permissions() -> Vec<&'static str> {
     let mut v = read_permissions();
@@ -244,6 +259,12 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
         name: "审计员（只读）",
         scope: DataScope::OwnUnitAndBelow,
         permissions: auditor_permissions,
+    },
+    BuiltinRole {
+        code: "gateway",
+        name: "设备与平台接口",
+        scope: DataScope::OwnUnitAndBelow,
+        permissions: gateway_permissions,
     },
 ];
 

@@ -99,11 +99,16 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::complaint::rules, routes::complaint::put_rule, routes::complaint::platforms, routes::complaint::put_platform,
         routes::complaint::pledges, routes::complaint::put_pledge, routes::complaint::delete_pledge,
         routes::complaint::public_submit, routes::complaint::public_case,
+        routes::food::seal_keys, routes::food::rotate_key, routes::food::list_batches, routes::food::issue_batch,
+        routes::food::batch_detail, routes::food::batch_sheet, routes::food::bind, routes::food::warnings,
+        routes::food::seal_stats, routes::food::list_cameras, routes::food::create_camera, routes::food::update_camera,
+        routes::food::heartbeats, routes::food::online, routes::food::coverage,
+        routes::food::public_seal, routes::food::broken,
     ),
     tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
          (name = "system", description = "系统管理"),
          (name = "registry", description = "经营主体名录"),
-         (name = "inspection", description = "双随机抽查"), (name = "hazards", description = "隐患闭环"), (name = "complaints", description = "投诉举报（12315）；另有 Open311 GeoReport v2 接口 /open311/v2"), (name = "public", description = "公众查询（无需登录）"))
+         (name = "inspection", description = "双随机抽查"), (name = "hazards", description = "隐患闭环"), (name = "complaints", description = "投诉举报（12315）；另有 Open311 GeoReport v2 接口 /open311/v2"), (name = "food", description = "食安在线：食安封签、阳光厨房"), (name = "public", description = "公众查询（无需登录）"))
 )]
 pub struct ApiDoc;
 
@@ -150,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::imports::router())
         .merge(routes::inspection::router())
         .merge(routes::complaint::router())
+        .merge(routes::food::router())
         .merge(routes::public::router(&state))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
@@ -179,10 +185,28 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // Seal scans are counted in memory and written every two seconds (and
+    // once more after the last request).
+    let app = state.app.clone();
+    let flusher = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            if let Err(e) = app.flush_seal_scans().await {
+                tracing::warn!(error = %e, "seal scans not written yet");
+            }
+        }
+    });
+    let app = state.app.clone();
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    flusher.abort();
+    if let Err(e) = app.flush_seal_scans().await {
+        tracing::error!(error = %e, "seal scans lost at shutdown");
+    }
+    served
 }

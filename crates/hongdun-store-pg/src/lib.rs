@@ -60,6 +60,14 @@ impl PgStore {
         None
     }
 
+    pub(crate) fn fast_seal_use(
+        &self,
+        _batch_id: i64,
+        _serial: i32,
+    ) -> Option<StoreResult<Option<hongdun_store::SealUse>>> {
+        None
+    }
+
     pub(crate) fn fast_licences_of_many(
         &self,
         _ids: &[i64],

@@ -12,8 +12,8 @@ use crate::common::{enum_col, like_pattern};
 use hongdun_core::ids::UnitId;
 use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
 use hongdun_store::{
-    DrawCandidate, Entity, EntityQuery, EntitySort, Licence, Page, ScopeFilter, StoreError,
-    StoreResult,
+    DrawCandidate, Entity, EntityQuery, EntitySort, Licence, Page, ScopeFilter, SealUse,
+    StoreError, StoreResult,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, Row};
@@ -191,6 +191,34 @@ impl FastReads {
                 }
             }
             Ok((entity.ok_or(StoreError::NotFound)?, licences))
+        })
+    }
+
+    /// What happened to one seal (the public seal check's one read).
+    pub(crate) fn seal_use(&self, batch_id: i64, serial: i32) -> StoreResult<Option<SealUse>> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT batch_id, serial, order_no, platform, bound_at, scans, first_scan_at, \
+                     last_scan_at, broken_at, case_id FROM seal_use WHERE batch_id = ?1 AND serial = ?2",
+                )
+                .map_err(fail)?;
+            let mut rows = stmt.query((batch_id, serial)).map_err(fail)?;
+            let Some(r) = rows.next().map_err(fail)? else {
+                return Ok(None);
+            };
+            Ok(Some(SealUse {
+                batch_id: r.get(0).map_err(fail)?,
+                serial: r.get(1).map_err(fail)?,
+                order_no: r.get(2).map_err(fail)?,
+                platform: r.get(3).map_err(fail)?,
+                bound_at: r.get(4).map_err(fail)?,
+                scans: r.get(5).map_err(fail)?,
+                first_scan_at: r.get(6).map_err(fail)?,
+                last_scan_at: r.get(7).map_err(fail)?,
+                broken_at: r.get(8).map_err(fail)?,
+                case_id: r.get(9).map_err(fail)?,
+            }))
         })
     }
 

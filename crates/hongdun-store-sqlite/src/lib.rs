@@ -114,6 +114,14 @@ impl SqliteStore {
         fast::is_public_shape(scope, q).then(|| fast.search(q))
     }
 
+    pub(crate) fn fast_seal_use(
+        &self,
+        batch_id: i64,
+        serial: i32,
+    ) -> Option<StoreResult<Option<hongdun_store::SealUse>>> {
+        self.fast.as_ref().map(|f| f.seal_use(batch_id, serial))
+    }
+
     pub(crate) fn fast_licences_of_many(
         &self,
         ids: &[i64],

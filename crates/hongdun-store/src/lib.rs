@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod complaint;
+pub mod food;
 pub mod inspection;
 pub mod registry;
 pub mod system;
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 pub use audit::{AuditChange, AuditCtx, AuditQuery, AuditRow, AuditStore};
 pub use complaint::*;
+pub use food::*;
 pub use inspection::*;
 pub use registry::*;
 pub use system::*;
@@ -131,6 +133,7 @@ pub trait Store:
     + InspectionStore
     + FileStore
     + ComplaintStore
+    + FoodStore
     + Send
     + Sync
 {

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod complaint;
 pub mod conformance;
+pub mod food;
 pub mod http;
 pub mod inspection;
 pub mod registry;

@@ -1,6 +1,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod complaint;
+pub mod food;
 pub mod imports;
 pub mod inspection;
 pub mod public;

@@ -35,6 +35,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/verify", get(verify_page))
         .merge(crate::routes::complaint::public_router())
+        .merge(crate::routes::food::public_router())
         .layer(axum::middleware::from_fn_with_state(limiter, rate_limit))
 }
 
@@ -165,6 +166,20 @@ pub async fn merchant_page(State(s): State<AppState>, Path(uscc): Path<String>) 
         }
         licences.push_str("</div></div>");
     }
+    // 阳光厨房: whether the kitchen is live now.
+    if let Some(k) = &m.kitchen {
+        licences.push_str(&format!(
+            r#"<div class="card"><b>阳光厨房</b><span class="tag {}">{}</span><div class="muted">{} 路摄像头：{}</div>{}</div>"#,
+            if k.live { "valid" } else { "expiring" },
+            if k.live { "直播中" } else { "当前离线" },
+            k.cameras,
+            esc(&k.places.join("、")),
+            k.watch_url
+                .as_deref()
+                .map(|u| format!(r#"<a href="{}">观看后厨直播</a>"#, esc(u)))
+                .unwrap_or_default(),
+        ));
+    }
     // 一公开: the published results of random inspections (no class, no names).
     let inspections = s.app.public_inspections(&uscc).await.unwrap_or_default();
     if !inspections.is_empty() {
@@ -194,6 +209,21 @@ pub async fn merchant_page(State(s): State<AppState>, Path(uscc): Path<String>) 
     Html(page(&format!("{} - 证照信息", esc(&m.name)), &body)).into_response()
 }
 
+/// The address printed QR codes point at: the configured public URL, else the
+/// host this request came to.
+pub(crate) fn public_base(s: &AppState, headers: &HeaderMap) -> String {
+    match &s.http.public_url {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    }
+}
+
 /// A printable QR code (SVG) that opens `/m/{uscc}`.
 pub async fn merchant_qr(
     State(s): State<AppState>,
@@ -203,16 +233,7 @@ pub async fn merchant_qr(
     // Only codes of merchants that exist get a QR code.
     let m = s.app.public_merchant(&uscc).await?;
     let code = m.uscc.unwrap_or_default();
-    let base = match &s.http.public_url {
-        Some(u) => u.trim_end_matches('/').to_owned(),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            format!("http://{host}")
-        }
-    };
+    let base = public_base(&s, &headers);
     let url = format!("{base}/m/{code}");
     let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| ApiError(hongdun_app::AppError::Internal(e.to_string())))?;
