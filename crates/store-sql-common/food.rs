@@ -793,16 +793,17 @@ impl FoodStore for Backend {
             );
             qb.build().execute(&mut *tx).await.map_err(map_err)?;
         }
-        for (camera, minute) in last {
-            sqlx::query(
-                "UPDATE camera SET last_beat_minute = $2 WHERE id = $1 \
-                 AND (last_beat_minute IS NULL OR last_beat_minute < $2)",
-            )
-            .bind(camera)
-            .bind(minute)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        // Last beats: one statement per 200 cameras.
+        for chunk in last.chunks(200) {
+            let mut qb = QueryBuilder::<Db>::new("WITH v(id, m) AS (");
+            qb.push_values(chunk, |mut b, (camera, minute)| {
+                b.push_bind(*camera).push_bind(*minute);
+            });
+            qb.push(
+                ") UPDATE camera SET last_beat_minute = v.m FROM v WHERE camera.id = v.id \
+                 AND (camera.last_beat_minute IS NULL OR camera.last_beat_minute < v.m)",
+            );
+            qb.build().execute(&mut *tx).await.map_err(map_err)?;
         }
         tx.commit().await
     }

@@ -136,7 +136,7 @@ async function totalCard(page) {
 /** Opens `path`, waits until `ready` shows (and loading masks are gone), records the time, screenshots. */
 async function visit(page, path, ready, name, size) {
   const start = Date.now()
-  await page.goto(`${BASE}${path}`)
+  await page.goto(`${BASE}${typeof path === 'function' ? path() : path}`)
   await page.waitForSelector(ready, { state: 'visible' })
   await page.waitForFunction(() => !document.querySelector('.el-loading-mask:not([style*="display: none"])'))
   const ms = Date.now() - start
@@ -400,6 +400,30 @@ await scenario('a complaint from the public phone form is accepted from the cons
   assert.ok(!html.includes('13912345678') && !html.includes('测试用户'), 'nothing personal on the receipt page')
 })
 
+// ------------------------------------------------------------ food safety online
+let sealCode = ''
+await scenario('a seal batch issued in the console verifies on a phone', async () => {
+  const page = await newPage(DESKTOP, 'food')
+  await page.goto(`${BASE}/food`)
+  await page.fill('[data-test=issue-form] input[placeholder^="商户"]', withLicence.uscc)
+  await page.click('[data-test=issue]')
+  await page.waitForSelector(`[data-test=batches] .el-table__row:has-text("${withLicence.name}")`)
+  await page.context().close()
+  const batches = await foodApi(`/api/v1/seal-batches?uscc=${withLicence.uscc}`)
+  const detail = await foodApi(`/api/v1/seal-batches/${batches.items[0].id}`)
+  assert.equal(detail.seals.length, 100)
+  sealCode = detail.seals[0].code
+
+  const phone = await newPage(PHONE)
+  await phone.goto(`${BASE}/s/${sealCode}`)
+  await phone.waitForSelector('text=正规封签')
+  assert.ok((await phone.textContent('body')).includes(withLicence.name))
+  const forged = sealCode.slice(0, -1) + (sealCode.endsWith('0') ? '1' : '0')
+  await phone.goto(`${BASE}/s/${forged}`)
+  await phone.waitForSelector('text=封签核验未通过')
+  await phone.context().close()
+})
+
 // ------------------------------------------------------------ every page, both sizes
 const PAGES = [
   ['dashboard', '/', '[data-test=chart-kind] canvas', 'leader'],
@@ -422,6 +446,10 @@ const PAGES = [
   ['hazards', '/hazards', '[data-test=hazards] .el-table__row', 'leader'],
   ['complaints', '/complaints', '[data-test=cases] .el-table__row', 'leader'],
   ['complaint-form', '/complaint', 'form#f', null],
+  ['food', '/food', '[data-test=batches] .el-table__row', 'food'],
+  ['kitchens', '/food?tab=cameras', '[data-test=cameras] .el-table__row', 'food'],
+  ['online', '/food?tab=online', '[data-test=online] .el-table__row', 'leader'],
+  ['seal', () => `/s/${sealCode}`, 'body', null],
   ['password', '/password', 'input[type=password]', 'admin'],
   ['lookup', '/lookup', '[data-test=public-q]', null],
   ['merchant', `/m/${withLicence.uscc}`, 'body', null],

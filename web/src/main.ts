@@ -3,12 +3,12 @@ import { createApp } from 'vue'
 // these are the ones code calls directly, and the icons named by string.
 import 'element-plus/es/components/message/style/css'
 import 'element-plus/es/components/message-box/style/css'
-import { Aim, ArrowDown, ChatLineSquare, DataBoard, Download, Edit, Iphone, List, Location, Lock, Menu, OfficeBuilding, Plus, Search, Setting } from '@element-plus/icons-vue'
+import { Aim, ArrowDown, ChatLineSquare, DataBoard, Download, Edit, Food, Iphone, List, Location, Lock, Menu, OfficeBuilding, Plus, Search, Setting } from '@element-plus/icons-vue'
 import App from './App.vue'
 import { router } from './router'
 import './style.css'
 
 const app = createApp(App)
-const icons = { Aim, ArrowDown, ChatLineSquare, DataBoard, Download, Edit, Iphone, List, Location, Lock, Menu, OfficeBuilding, Plus, Search, Setting }
+const icons = { Aim, ArrowDown, ChatLineSquare, DataBoard, Download, Edit, Food, Iphone, List, Location, Lock, Menu, OfficeBuilding, Plus, Search, Setting }
 for (const [name, comp] of Object.entries(icons)) app.component(name, comp)
 app.use(router).mount('#app')

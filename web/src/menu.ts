@@ -50,6 +50,15 @@ export const MENU: MenuGroup[] = [
     items: [{ path: '/complaints', title: 'menu.complaints', perm: 'complaint:list' }],
   },
   {
+    key: 'food',
+    title: 'menu.food',
+    icon: 'Food',
+    items: [
+      { path: '/food', title: 'menu.foodOnline', perm: 'food:seal:list' },
+      { path: '/food?tab=cameras', title: 'menu.kitchens', perm: 'food:camera:list' },
+    ],
+  },
+  {
     key: 'system',
     title: 'menu.system',
     icon: 'Setting',

@@ -23,6 +23,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'inspection/tasks/:id', component: () => import('./pages/inspection/Task.vue'), meta: { perm: 'inspection:task:list' } },
       { path: 'hazards', component: () => import('./pages/Hazards.vue'), meta: { perm: 'hazard:list' } },
       { path: 'complaints', component: () => import('./pages/Complaints.vue'), meta: { perm: 'complaint:list' } },
+      { path: 'food', component: () => import('./pages/Food.vue'), meta: { perm: 'food:camera:list' } },
       { path: 'password', component: () => import('./pages/Password.vue') },
       { path: 'system/units', component: () => import('./pages/system/Units.vue'), meta: { perm: 'system:unit:list' } },
       { path: 'system/users', component: () => import('./pages/system/Users.vue'), meta: { perm: 'system:user:list' } },

@@ -896,3 +896,214 @@ impl App {
         Ok(year)
     }
 }
+
+/// What `load_demo_food` made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoodDemo {
+    pub kitchens: usize,
+    pub cameras: usize,
+    /// Camera-hour heartbeat words written.
+    pub beat_hours: usize,
+    pub seals: usize,
+    pub bound: usize,
+    pub broken: usize,
+}
+
+/// Days of heartbeats the demo writes (a year of per-minute beats for every
+/// camera would be millions of rows; two weeks show the rates and trends).
+pub const DEMO_BEAT_DAYS: i64 = 14;
+/// Sunshine kitchens per 100,000 businesses (天台: 765).
+pub const KITCHENS_PER_100K: u64 = 765;
+
+impl App {
+    /// 食安在线 for one demo county (once): sunshine kitchens with one or two
+    /// cameras each and two weeks of heartbeats (most cameras reliable, some
+    /// flaky, a few mostly off), and seal batches for takeout kitchens with
+    /// orders bound, scans, and a few broken seals reported by consumers.
+    pub async fn load_demo_food(
+        &self,
+        county: &str,
+        username: &str,
+        seed: u64,
+        kitchens: usize,
+    ) -> AppResult<FoodDemo> {
+        use crate::food::{BindInput, BrokenSealInput, CameraInput, SealBatchInput};
+        use crate::gen::{complaints as g, Rng};
+        use hongdun_core::kitchen;
+        use hongdun_store::*;
+        let mut made = FoodDemo::default();
+        let (_, county_scope) = self.demo_county(county).await?;
+        let q = CameraQuery::default();
+        if self.store.list_cameras(&county_scope, &q).await?.total > 0 {
+            return Ok(made);
+        }
+        let p = self.principal_of(username).await?;
+        let mut firms = Vec::new();
+        for page in 1..=20 {
+            let q = EntityQuery {
+                division: Some(county.to_owned()),
+                industry_prefix: Some("H62".into()),
+                sort: EntitySort::Id,
+                paging: Paging::new(page, 500),
+                skip_count: true,
+                ..Default::default()
+            };
+            let got = self
+                .store
+                .search_entities(&ScopeFilter::All, &q)
+                .await?
+                .items;
+            let done = got.len() < 500;
+            firms.extend(got.into_iter().filter(|e| {
+                e.uscc.is_some()
+                    && e.unit_id.is_some()
+                    && e.status == hongdun_core::registry::EntityStatus::Active
+            }));
+            if done || firms.len() >= kitchens * 3 {
+                break;
+            }
+        }
+        let step = (firms.len() / kitchens.max(1)).max(1);
+        let chosen: Vec<_> = firms.iter().step_by(step).take(kitchens).collect();
+        let today = crate::inspection::today_cn();
+        let now = kitchen::minute_of(chrono::Utc::now());
+        let first_day = today - chrono::Days::new(DEMO_BEAT_DAYS as u64);
+        let mut r = Rng::fork(seed, 80);
+        let mut serial = 0u32;
+        let mut words = Vec::new();
+        let mut last = Vec::new();
+        for firm in &chosen {
+            let uscc = firm.uscc.clone().unwrap_or_default();
+            let n = if r.chance(0.3) { 2 } else { 1 };
+            for c in 0..n {
+                serial += 1;
+                let place = if c == 0 {
+                    "kitchen"
+                } else {
+                    *r.pick(&["prep", "cooking", "washing", "cold"])
+                };
+                let installed = first_day - chrono::Days::new(r.below(300));
+                let cam = self
+                    .create_camera(
+                        &p,
+                        &CameraInput {
+                            device_id: format!("{county}0000131{serial:07}"),
+                            uscc: uscc.clone(),
+                            channel: Some(c + 1),
+                            place: place.into(),
+                            stream_url: None,
+                            vendor: Some((*r.pick(&["海康威视", "大华股份", "宇视科技"])).into()),
+                            installed_on: Some(installed),
+                        },
+                    )
+                    .await?;
+                made.cameras += 1;
+                // Reliable (beats every minute, a rare loss), flaky (outages of
+                // an hour or more), or mostly off.
+                let class = r.below(100);
+                let (loss, outage) = match class {
+                    0..=84 => (0.01, 0.002),
+                    85..=94 => (0.03, 0.03),
+                    _ => (0.05, 0.5),
+                };
+                let start = kitchen::first_hour(first_day) * 60;
+                let mut off_until = start;
+                let mut hour_word: (i64, u64) = (start / 60, 0);
+                let mut last_beat = None;
+                for m in start..now {
+                    let (h, i) = kitchen::hour_of_minute(m);
+                    if h != hour_word.0 {
+                        if hour_word.1 != 0 {
+                            words.push(BeatWord {
+                                camera_id: cam.camera.id,
+                                hour: hour_word.0,
+                                minutes: hour_word.1,
+                            });
+                        }
+                        hour_word = (h, 0);
+                        if r.chance(outage) {
+                            off_until = m + 60 + r.below(240) as i64;
+                        }
+                    }
+                    if m < off_until || r.chance(loss) {
+                        continue;
+                    }
+                    hour_word.1 |= 1 << i;
+                    last_beat = Some(m);
+                }
+                if hour_word.1 != 0 {
+                    words.push(BeatWord {
+                        camera_id: cam.camera.id,
+                        hour: hour_word.0,
+                        minutes: hour_word.1,
+                    });
+                }
+                if let Some(m) = last_beat {
+                    last.push((cam.camera.id, m));
+                }
+                if words.len() >= 20_000 {
+                    made.beat_hours += words.len();
+                    self.store.add_beats(&words, &last).await?;
+                    words.clear();
+                    last.clear();
+                }
+            }
+            made.kitchens += 1;
+        }
+        made.beat_hours += words.len();
+        self.store.add_beats(&words, &last).await?;
+        self.cameras.forget();
+
+        // Seals for takeout kitchens: a batch each, most bound to orders.
+        for (k, firm) in chosen.iter().take((kitchens / 25).clamp(1, 30)).enumerate() {
+            let batch = self
+                .issue_seals(
+                    &p,
+                    &SealBatchInput {
+                        uscc: firm.uscc.clone().unwrap_or_default(),
+                        count: 100,
+                        note: Some("演示数据".into()),
+                    },
+                )
+                .await?;
+            made.seals += 100;
+            let detail = self.seal_batch_detail(&p, batch.id).await?;
+            for s in detail.seals.iter().take(60 + r.below(30) as usize) {
+                let order = format!(
+                    "{}{:010}",
+                    ["MT", "ELE"][r.below(2) as usize],
+                    r.below(10_000_000_000)
+                );
+                let platform = ["美团外卖", "饿了么"][usize::from(order.starts_with("ELE"))];
+                self.bind_seal(
+                    &p,
+                    &s.code,
+                    &BindInput {
+                        order_no: order,
+                        platform: Some(platform.into()),
+                    },
+                )
+                .await?;
+                made.bound += 1;
+                if r.chance(0.3) {
+                    self.check_seal(&s.code).await?;
+                }
+            }
+            if k % 10 == 0 {
+                let s = &detail.seals[0];
+                self.report_broken_seal(
+                    &s.code,
+                    &BrokenSealInput {
+                        name: Some(format!("{}{}", r.pick(g::SURNAMES), r.pick(g::GIVEN))),
+                        phone: g::phone(8_000_000 + k as u64),
+                        note: Some("送达时封签已破损".into()),
+                    },
+                )
+                .await?;
+                made.broken += 1;
+            }
+        }
+        self.flush_seal_scans().await?;
+        Ok(made)
+    }
+}

@@ -747,7 +747,21 @@ impl App {
 
     // ---- cameras ----
 
+    /// The camera list (province scale: 100k rows), re-read after the cache
+    /// time by one caller while the others keep using the old list.
     async fn camera_map(&self) -> AppResult<Arc<CameraMap>> {
+        if let Some(m) = self.cameras.fresh() {
+            return Ok(m);
+        }
+        let _loading = match self.cameras_loading.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                if let Some(stale) = self.cameras.any() {
+                    return Ok(stale);
+                }
+                self.cameras_loading.lock().await
+            }
+        };
         if let Some(m) = self.cameras.fresh() {
             return Ok(m);
         }

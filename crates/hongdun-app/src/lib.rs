@@ -85,6 +85,10 @@ impl<T> CacheSlot<T> {
     pub(crate) fn forget(&self) {
         *self.0.write().unwrap() = None;
     }
+    /// The value however old (served while another caller re-reads it).
+    pub(crate) fn any(&self) -> Option<Arc<T>> {
+        self.0.read().unwrap().as_ref().map(|c| c.value.clone())
+    }
 }
 
 pub struct App {
@@ -101,6 +105,8 @@ pub struct App {
     scan_book: food::ScanBook,
     /// Every kitchen camera: the heartbeat intake and the public page read it.
     cameras: CacheSlot<food::CameraMap>,
+    /// One reader of the camera list at a time; the others use the old list.
+    cameras_loading: tokio::sync::Mutex<()>,
 }
 
 /// How the caller proved who they are.
@@ -181,6 +187,7 @@ impl App {
             seal_batches: CacheSlot::new(),
             scan_book: food::ScanBook::default(),
             cameras: CacheSlot::new(),
+            cameras_loading: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -414,6 +414,7 @@ async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyh
     use hongdun_app::gen::complaints::CASES_PER_YEAR;
     let (mut tasks, mut hazards, mut cases, mut merged, mut closed, mut recovered) =
         (0, 0, 0, 0, 0, 0);
+    let mut food = hongdun_app::demo::FoodDemo::default();
     for c in hongdun_app::gen::world::plan(division, entities).map_err(|e| anyhow::anyhow!(e))? {
         let (t, h) = app
             .load_demo_inspections(&c.code, seed)
@@ -428,11 +429,32 @@ async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyh
             .map_err(app_err)?;
         cases += year.cases;
         merged += year.merged;
+        let k = (hongdun_app::demo::KITCHENS_PER_100K * c.rows / 100_000).clamp(5, 765);
+        let f = app
+            .load_demo_food(&c.code, "admin", seed, k as usize)
+            .await
+            .map_err(app_err)?;
+        food.kitchens += f.kitchens;
+        food.cameras += f.cameras;
+        food.seals += f.seals;
+        food.bound += f.bound;
+        food.broken += f.broken;
         closed += year.closed;
         recovered += year.recovered;
     }
     if tasks > 0 {
         println!("生成一年的双随机抽查：{tasks} 次检查，{hazards} 条隐患");
+    }
+    if food.kitchens > 0 {
+        println!(
+            "生成阳光厨房 {} 家（摄像头 {} 路，近 {} 天心跳），食安封签 {} 枚（绑定订单 {} 枚，消费者报告破损 {} 枚）",
+            food.kitchens,
+            food.cameras,
+            hongdun_app::demo::DEMO_BEAT_DAYS,
+            food.seals,
+            food.bound,
+            food.broken
+        );
     }
     if cases > 0 {
         println!(
