@@ -57,8 +57,9 @@ with open(out + "/seal-paths.txt", "w") as f:
         f.write("/api/public/v1/seals/%s\n" % c)
 with open(out + "/forged-paths.txt", "w") as f:
     for c in codes:
-        last = alphabet[(alphabet.index(c[-1]) + 1) % 32]
-        f.write("/api/public/v1/seals/%s%s\n" % (c[:-1], last))
+        # Change a symbol of the tag (the last one also holds a padding bit).
+        sym = alphabet[(alphabet.index(c[15]) + 1) % 32]
+        f.write("/api/public/v1/seals/%s%s%s\n" % (c[:15], sym, c[16:]))
 with open(out + "/gateway.token", "w") as f:
     f.write(gateway)
 print("%d seals, %d bound" % (len(codes), len(codes) // 2))

@@ -37,6 +37,8 @@ PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
 python3 bench/food_setup.py "http://127.0.0.1:$PORT" "$CSV" "$DIR" >&2
+# Warm the caches (keys, batches, the camera list) as a server in service is.
+curl -s "http://127.0.0.1:$PORT$(head -1 "$DIR/seal-paths.txt")" >/dev/null
 
 run() { # paths file, label, [script, connections]
   PATHS="$1" wrk -t2 -c"${4:-$CONNS}" -d"$DURATION" --latency -s "${3:-bench/lookup.lua}" http://127.0.0.1:$PORT >"$DIR/wrk.out"

@@ -422,21 +422,27 @@ impl FoodStore for Backend {
         }
         let mut days: std::collections::BTreeMap<(i64, NaiveDate), i64> = Default::default();
         let mut tx = self.begin_write().await?;
+        // Multi-row upserts: a busy flush holds thousands of seals.
+        for chunk in tallies.chunks(200) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO seal_use (batch_id, serial, scans, first_scan_at, last_scan_at) ",
+            );
+            qb.push_values(chunk, |mut b, t| {
+                b.push_bind(t.batch_id)
+                    .push_bind(t.serial)
+                    .push_bind(t.scans)
+                    .push_bind(t.first)
+                    .push_bind(t.last);
+            });
+            qb.push(
+                " ON CONFLICT (batch_id, serial) DO UPDATE SET \
+                 scans = seal_use.scans + excluded.scans, \
+                 first_scan_at = COALESCE(seal_use.first_scan_at, excluded.first_scan_at), \
+                 last_scan_at = excluded.last_scan_at",
+            );
+            qb.build().execute(&mut *tx).await.map_err(map_err)?;
+        }
         for t in tallies {
-            sqlx::query(
-                "INSERT INTO seal_use (batch_id, serial, scans, first_scan_at, last_scan_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (batch_id, serial) DO UPDATE SET \
-                 scans = seal_use.scans + $3, \
-                 first_scan_at = COALESCE(seal_use.first_scan_at, $4), last_scan_at = $5",
-            )
-            .bind(t.batch_id)
-            .bind(t.serial)
-            .bind(t.scans)
-            .bind(t.first)
-            .bind(t.last)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
             *days.entry((t.unit_id.0, cst_day(t.last))).or_default() += t.scans;
         }
         for ((unit, day), n) in days {

@@ -95,6 +95,34 @@ impl ScanBook {
     }
 }
 
+/// Public merchant views by credit code, each kept for the cache time: a
+/// takeout merchant's seals are scanned thousands of times a day and its
+/// licences change a few times a year. Bounded: cleared when it grows past
+/// `MERCHANT_CACHE_MAX` entries.
+#[derive(Default)]
+pub(crate) struct MerchantCache(
+    std::sync::Mutex<HashMap<String, (std::time::Instant, Arc<PublicMerchant>, i64)>>,
+);
+
+const MERCHANT_CACHE_MAX: usize = 50_000;
+const MERCHANT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl MerchantCache {
+    fn get(&self, uscc: &str) -> Option<(Arc<PublicMerchant>, i64)> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(uscc)
+            .filter(|(at, _, _)| at.elapsed() < MERCHANT_CACHE_TTL)
+            .map(|(_, m, id)| (m.clone(), *id))
+    }
+    fn put(&self, uscc: &str, m: Arc<PublicMerchant>, entity_id: i64) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MERCHANT_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(uscc.to_owned(), (std::time::Instant::now(), m, entity_id));
+    }
+}
+
 /// A seal key as the console sees it: never the secret.
 #[derive(Debug, Clone, Serialize)]
 pub struct SealKeyInfo {
@@ -550,7 +578,19 @@ impl App {
         let used = self.store.seal_use(batch.id, serial).await?;
         let pending = self.scan_book.count(&batch, serial, Utc::now());
         let uscc = batch.uscc.clone().unwrap_or_default();
-        let merchant = self.public_merchant(&uscc).await?;
+        let merchant = match self.seal_merchants.get(&uscc) {
+            Some((m, entity_id)) => {
+                // The kitchen badge stays live; the rest may be 30 s old.
+                let mut m = (*m).clone();
+                m.kitchen = self.public_kitchen(entity_id).await?;
+                m
+            }
+            None => {
+                let m = self.public_merchant(&uscc).await?;
+                self.seal_merchants.put(&uscc, Arc::new(m.clone()), batch.entity_id);
+                m
+            }
+        };
         let scans_before = used.as_ref().map_or(0, |u| u.scans) + pending;
         let (state, state_label) = match &used {
             Some(u) if u.broken_at.is_some() => ("broken", "已有消费者报告破损"),
@@ -786,12 +826,17 @@ impl App {
 
     /// The online window in minutes (setting `kitchen.online_window_minutes`).
     pub async fn online_window(&self) -> u32 {
-        self.setting_i64(
-            "kitchen.online_window_minutes",
-            i64::from(kitchen::DEFAULT_WINDOW),
-            1..=60,
-        )
-        .await as u32
+        if let Some(w) = self.online_window.fresh() {
+            return *w;
+        }
+        let w = self
+            .setting_i64(
+                "kitchen.online_window_minutes",
+                i64::from(kitchen::DEFAULT_WINDOW),
+                1..=60,
+            )
+            .await as u32;
+        *self.online_window.put(w)
     }
 
     fn camera_view(c: Camera, now_minute: i64, window: u32) -> CameraView {

@@ -103,6 +103,10 @@ pub struct App {
     seal_keys: CacheSlot<food::Keyring>,
     seal_batches: CacheSlot<food::BatchMap>,
     scan_book: food::ScanBook,
+    /// Merchants' public views by credit code for the seal check (30 s).
+    seal_merchants: food::MerchantCache,
+    /// The kitchen online window (a setting), read at most every 30 s.
+    online_window: CacheSlot<u32>,
     /// Every kitchen camera: the heartbeat intake and the public page read it.
     cameras: CacheSlot<food::CameraMap>,
     /// One reader of the camera list at a time; the others use the old list.
@@ -186,6 +190,8 @@ impl App {
             seal_keys: CacheSlot::new(),
             seal_batches: CacheSlot::new(),
             scan_book: food::ScanBook::default(),
+            seal_merchants: food::MerchantCache::default(),
+            online_window: CacheSlot::new(),
             cameras: CacheSlot::new(),
             cameras_loading: tokio::sync::Mutex::new(()),
         }

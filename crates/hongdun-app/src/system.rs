@@ -635,6 +635,12 @@ pub const KNOWN_SETTINGS: &[(&str, i64, i64, &str)] = &[
     ),
     ("auth.lockout_minutes", 1, 1440, "账号锁定时长（分钟）"),
     ("auth.session_hours", 1, 720, "登录会话有效期（小时）"),
+    (
+        "kitchen.online_window_minutes",
+        1,
+        60,
+        "阳光厨房摄像头多少分钟内有心跳视为在线",
+    ),
 ];
 
 impl App {
@@ -725,7 +731,9 @@ impl App {
             }
         }
         c.finish()?;
-        Ok(self.store.put_setting(&p.audit_ctx(), &key, value).await?)
+        let saved = self.store.put_setting(&p.audit_ctx(), &key, value).await?;
+        self.online_window.forget();
+        Ok(saved)
     }
 
     pub async fn list_login_log(

@@ -35,7 +35,7 @@ CREATE TABLE seal_use (
     broken_at     TEXT,
     case_id       INTEGER REFERENCES complaint (id),
     PRIMARY KEY (batch_id, serial)
-);
+) WITHOUT ROWID;
 CREATE TABLE seal_scan_day (
     unit_id INTEGER NOT NULL REFERENCES unit (id),
     day     TEXT NOT NULL,

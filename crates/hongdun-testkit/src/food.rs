@@ -155,7 +155,8 @@ pub async fn seal_lifecycle(w: &World) {
 
     // Forged and mistyped codes.
     let mut forged: Vec<char> = codes[1].chars().collect();
-    forged[20] = if forged[20] == '0' { '1' } else { '0' };
+    // A symbol of the tag (the last symbol also holds a padding bit).
+    forged[15] = if forged[15] == '0' { '1' } else { '0' };
     let forged: String = forged.into_iter().collect();
     let r = public.get(&format!("/api/public/v1/seals/{forged}")).await;
     assert_eq!((r.status, r.code()), (422, "seal_forged"), "{}", r.text);
