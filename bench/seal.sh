@@ -49,7 +49,8 @@ run() { # paths file, label, [script, connections]
   printf '| %s | %s | %s | %s | %s |\n' "$2" "$rps" "$p50" "$p99" "${errs:-none}"
 }
 printf '| request | requests/s | p50 | p99 | errors |\n|---|---:|---:|---:|---|\n'
-run "$DIR/seal-paths.txt" "GET /api/public/v1/seals/{code}, genuine (10,000 seals, half bound)"
+run "$DIR/seal-paths.txt" "GET /api/public/v1/seals/{code}, genuine, first run after setup"
+run "$DIR/seal-paths.txt" "GET /api/public/v1/seals/{code}, genuine, second run"
 run "$DIR/forged-paths.txt" "GET /api/public/v1/seals/{code}, forged (422 expected)"
 TOKEN=$(cat "$DIR/gateway.token") PATHS=/dev/null run /dev/null "POST /api/v1/cameras/heartbeats, 500 beats a request" bench/heartbeat.lua 8
 sleep 3 # the last scans are flushed
