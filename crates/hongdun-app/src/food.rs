@@ -587,7 +587,8 @@ impl App {
             }
             None => {
                 let m = self.public_merchant(&uscc).await?;
-                self.seal_merchants.put(&uscc, Arc::new(m.clone()), batch.entity_id);
+                self.seal_merchants
+                    .put(&uscc, Arc::new(m.clone()), batch.entity_id);
                 m
             }
         };
