@@ -100,9 +100,10 @@ impl ScanBook {
 /// licences change a few times a year. Bounded: cleared when it grows past
 /// `MERCHANT_CACHE_MAX` entries.
 #[derive(Default)]
-pub(crate) struct MerchantCache(
-    std::sync::Mutex<HashMap<String, (std::time::Instant, Arc<PublicMerchant>, i64)>>,
-);
+pub(crate) struct MerchantCache(std::sync::Mutex<HashMap<String, CachedMerchant>>);
+
+/// When it was read, the view, and the entity's id (for the live kitchen badge).
+type CachedMerchant = (std::time::Instant, Arc<PublicMerchant>, i64);
 
 const MERCHANT_CACHE_MAX: usize = 50_000;
 const MERCHANT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
