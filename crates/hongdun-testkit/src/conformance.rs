@@ -57,7 +57,7 @@ pub async fn bootstrap_is_idempotent(w: &World) {
         seq,
         "a second bootstrap changes nothing"
     );
-    assert_eq!(roles, 5);
+    assert_eq!(roles, 6);
     assert!(years >= 12);
 }
 

@@ -393,6 +393,7 @@ pub async fn public_answers_hold_nothing_personal(w: &World) {
             "address",
             "kind",
             "kind_label",
+            "kitchen",
             "legal_rep",
             "licences",
             "name",
