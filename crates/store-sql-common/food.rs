@@ -107,12 +107,16 @@ fn slot(out: &mut SealCounts, unit: i64, day: NaiveDate) -> &mut SealCount {
 }
 
 impl Backend {
-    async fn camera_by_id(&self, id: i64) -> StoreResult<Camera> {
+    /// One camera, read through the pool or inside a write transaction.
+    async fn camera_by_id<'e, E>(ex: E, id: i64) -> StoreResult<Camera>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
         sqlx::query(&format!(
             "SELECT {CAMERA_COLS} FROM {CAMERA_FROM} WHERE c.id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(ex)
         .await
         .map_err(map_err)?
         .as_ref()
@@ -597,16 +601,22 @@ impl FoodStore for Backend {
                 .expect("midnight")
                 .and_utc()
                 - chrono::Duration::hours(8);
-            for (sql, what) in [
-                ("SELECT b.unit_id, COUNT(*) AS n FROM seal_use u JOIN seal_batch b ON b.id = u.batch_id \
-                  WHERE u.bound_at >= ", 0),
-                ("SELECT b.unit_id, COUNT(*) AS n FROM seal_use u JOIN seal_batch b ON b.id = u.batch_id \
-                  WHERE u.broken_at >= ", 1),
-                ("SELECT b.unit_id, COUNT(*) AS n FROM seal_warning b WHERE b.unit_id IS NOT NULL AND b.at >= ", 2),
+            const JOINED: &str = "FROM seal_use u JOIN seal_batch b ON b.id = u.batch_id WHERE";
+            for (from_where, col, what) in [
+                (JOINED, "u.bound_at", 0),
+                (JOINED, "u.broken_at", 1),
+                (
+                    "FROM seal_warning b WHERE b.unit_id IS NOT NULL AND",
+                    "b.at",
+                    2,
+                ),
             ] {
-                let col = ["u.bound_at", "u.broken_at", "b.at"][what];
-                let mut qb = QueryBuilder::<Db>::new(sql);
-                qb.push_bind(lo).push(format!(" AND {col} < ")).push_bind(hi);
+                let mut qb = QueryBuilder::<Db>::new(format!(
+                    "SELECT b.unit_id, COUNT(*) AS n {from_where} {col} >= "
+                ));
+                qb.push_bind(lo)
+                    .push(format!(" AND {col} < "))
+                    .push_bind(hi);
                 push_scope(&mut qb, scope, "b.unit_id", None);
                 qb.push(" GROUP BY b.unit_id");
                 for r in qb.build().fetch_all(&self.pool).await.map_err(map_err)? {
@@ -643,15 +653,7 @@ impl FoodStore for Backend {
         .await
         .map_err(map_err)?;
         let id: i64 = get(&row, "id")?;
-        let cam = camera_from(
-            &sqlx::query(&format!(
-                "SELECT {CAMERA_COLS} FROM {CAMERA_FROM} WHERE c.id = $1"
-            ))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?,
-        )?;
+        let cam = Self::camera_by_id(&mut *tx, id).await?;
         append_audit(
             &mut tx,
             ctx,
@@ -669,7 +671,7 @@ impl FoodStore for Backend {
         id: i64,
         patch: &CameraPatch,
     ) -> StoreResult<Camera> {
-        let before = self.camera_by_id(id).await?;
+        let before = Self::camera_by_id(&self.pool, id).await?;
         if !scope.allows(Some(before.unit_id), None) {
             return Err(StoreError::NotFound);
         }
@@ -692,15 +694,7 @@ impl FoodStore for Backend {
         }
         qb.push(" WHERE id = ").push_bind(id);
         qb.build().execute(&mut *tx).await.map_err(map_err)?;
-        let after = camera_from(
-            &sqlx::query(&format!(
-                "SELECT {CAMERA_COLS} FROM {CAMERA_FROM} WHERE c.id = $1"
-            ))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?,
-        )?;
+        let after = Self::camera_by_id(&mut *tx, id).await?;
         append_audit(
             &mut tx,
             ctx,

@@ -348,7 +348,7 @@ impl App {
             return Ok(k);
         }
         let stored = self.store.seal_keys().await?;
-        let current = stored.iter().filter(|k| !k.retired).map(|k| k.id).max();
+        let current = current_key(&stored);
         let keys = stored
             .into_iter()
             .map(|k| SealKey::new(k.id, k.secret))
@@ -359,7 +359,7 @@ impl App {
     pub async fn seal_key_list(&self, p: &Principal) -> AppResult<Vec<SealKeyInfo>> {
         self.authorize(p, "food:seal:key").await?;
         let stored = self.store.seal_keys().await?;
-        let current = stored.iter().filter(|k| !k.retired).map(|k| k.id).max();
+        let current = current_key(&stored);
         Ok(stored
             .into_iter()
             .map(|k| SealKeyInfo {
@@ -560,14 +560,9 @@ impl App {
     async fn genuine_seal(&self, code: &str) -> AppResult<(String, SealBatch, i32)> {
         let ring = self.keyring().await?;
         let id = seal::verify_seal(&ring.keys, code).map_err(|e| seal_error(&e))?;
-        let canonical = seal::seal_code(
-            ring.keys
-                .iter()
-                .find(|k| k.id == id.key_id)
-                .expect("verified by this key"),
-            id.batch,
-            id.serial,
-        );
+        // Verified, so it decodes: re-encoding needs no second MAC.
+        let canonical =
+            seal::canonical(code).ok_or_else(|| seal_error(&seal::SealError::Malformed))?;
         let batch = self.issued_batch(&canonical, id).await?;
         Ok((canonical, batch, i32::from(id.serial)))
     }
@@ -1301,6 +1296,11 @@ impl App {
                 .map(str::to_owned),
         }))
     }
+}
+
+/// The key that signs new batches: the newest one not retired.
+fn current_key(stored: &[hongdun_store::StoredSealKey]) -> Option<u8> {
+    stored.iter().filter(|k| !k.retired).map(|k| k.id).max()
 }
 
 fn random_secret() -> AppResult<[u8; 32]> {

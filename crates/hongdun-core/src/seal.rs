@@ -124,6 +124,12 @@ pub fn verify_seal(keys: &[SealKey], code: &str) -> Result<SealId, SealError> {
     })
 }
 
+/// The canonical form of a code typed loosely (case, dashes, O/I/L), or
+/// `None` when it is not a code at all. No key is involved.
+pub fn canonical(code: &str) -> Option<String> {
+    decode(code).map(|b| encode(&b))
+}
+
 /// The code as printed: groups of 4 (the last of 5) for people reading it aloud.
 pub fn pretty(code: &str) -> String {
     let c: Vec<char> = code.chars().collect();

@@ -3,7 +3,7 @@
 //! and sunshine kitchens (`/api/v1/cameras*`, `/api/v1/kitchens/*`).
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, Json, Params};
-use crate::routes::public::{esc, page, public_base};
+use crate::routes::public::{esc, page, public_base, validity_label};
 use crate::routes::system::Items;
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -371,12 +371,7 @@ pub async fn seal_page(State(s): State<AppState>, Path(code): Path<String>) -> R
                 "<dd>{} {}（{}）</dd>",
                 esc(l.kind_label),
                 esc(&l.number),
-                match l.validity {
-                    "valid" => "有效",
-                    "expiring" => "即将到期",
-                    "expired" => "已过期",
-                    _ => "已失效",
-                }
+                validity_label(l.validity)
             )
         })
         .collect();

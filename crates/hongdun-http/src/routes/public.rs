@@ -117,7 +117,7 @@ h1{{font-size:20px;margin:0 0 6px}} .muted{{color:#646a73;font-size:14px}}
     )
 }
 
-fn validity_label(v: &str) -> &'static str {
+pub(crate) fn validity_label(v: &str) -> &'static str {
     match v {
         "valid" => "有效",
         "expiring" => "即将到期",
