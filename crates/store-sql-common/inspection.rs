@@ -264,8 +264,101 @@ pub(crate) fn candidate_sql(
     (sql, args)
 }
 
+/// Stores an upload and its audit row inside the caller's transaction.
+pub(super) async fn insert_file(
+    conn: &mut super::Conn,
+    ctx: &AuditCtx,
+    f: &NewFile,
+) -> StoreResult<StoredFile> {
+    let r = sqlx::query(&format!(
+        "INSERT INTO stored_file (sha256, name, content_type, size, data, unit_id, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {FILE_COLS}"
+    ))
+    .bind(&f.sha256)
+    .bind(&f.name)
+    .bind(&f.content_type)
+    .bind(f.data.len() as i64)
+    .bind(&f.data)
+    .bind(f.unit_id.0)
+    .bind(ctx.actor_user_id.map(|u| u.0))
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let file = file_from(&r)?;
+    append_audit(
+        conn,
+        ctx,
+        &AuditChange::new::<(), _>("file.upload", "stored_file", file.id, None, Some(&file)),
+    )
+    .await?;
+    Ok(file)
+}
+
+/// Moves a hazard one step (if it is still in `s.from`) with its event and
+/// audit row, inside the caller's transaction.
+pub(super) async fn step_hazard(
+    conn: &mut super::Conn,
+    ctx: &AuditCtx,
+    before: &Hazard,
+    s: &HazardStep,
+) -> StoreResult<Hazard> {
+    let at = now();
+    let closed_on: Option<NaiveDate> = (s.to == HazardState::Closed).then_some(s.today);
+    let deadline = if s.to == HazardState::Ordered {
+        s.deadline
+    } else {
+        before.deadline
+    };
+    let r = sqlx::query(&format!(
+        "UPDATE hazard SET state = $1, deadline = $2, closed_on = $3, updated_at = $4 \
+         WHERE id = $5 AND state = $6 RETURNING {HAZARD_COLS}"
+    ))
+    .bind(s.to.as_str())
+    .bind(deadline)
+    .bind(closed_on)
+    .bind(at)
+    .bind(before.id)
+    .bind(s.from.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?
+    .ok_or(StoreError::Conflict {
+        field: "state".into(),
+    })?;
+    let after = hazard_from(&r)?;
+    sqlx::query(
+        "INSERT INTO hazard_event (hazard_id, at, actor_name, action, state, note, evidence, deadline) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(before.id)
+    .bind(at)
+    .bind(&ctx.actor_name)
+    .bind(&s.action)
+    .bind(s.to.as_str())
+    .bind(&s.note)
+    .bind(join_list(&s.evidence))
+    .bind(s.deadline)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    append_audit(
+        conn,
+        ctx,
+        &AuditChange::new(
+            &format!("hazard.{}", s.action),
+            "hazard",
+            before.id,
+            Some(before),
+            Some(&after),
+        ),
+    )
+    .await?;
+    Ok(after)
+}
+
 /// A new hazard, its first event and its audit row, inside the caller's transaction.
-async fn insert_hazard(
+pub(super) async fn insert_hazard(
     conn: &mut super::Conn,
     ctx: &AuditCtx,
     h: &NewHazard,
@@ -988,57 +1081,7 @@ impl InspectionStore for Backend {
     ) -> StoreResult<Hazard> {
         let (before, _) = self.get_hazard(scope, id).await?;
         let mut tx = self.begin_write().await?;
-        let at = now();
-        let closed_on: Option<NaiveDate> = (s.to == HazardState::Closed).then_some(s.today);
-        let deadline = if s.to == HazardState::Ordered {
-            s.deadline
-        } else {
-            before.deadline
-        };
-        let r = sqlx::query(&format!(
-            "UPDATE hazard SET state = $1, deadline = $2, closed_on = $3, updated_at = $4 \
-             WHERE id = $5 AND state = $6 RETURNING {HAZARD_COLS}"
-        ))
-        .bind(s.to.as_str())
-        .bind(deadline)
-        .bind(closed_on)
-        .bind(at)
-        .bind(id)
-        .bind(s.from.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .ok_or(StoreError::Conflict {
-            field: "state".into(),
-        })?;
-        let after = hazard_from(&r)?;
-        sqlx::query(
-            "INSERT INTO hazard_event (hazard_id, at, actor_name, action, state, note, evidence, deadline) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id)
-        .bind(at)
-        .bind(&ctx.actor_name)
-        .bind(&s.action)
-        .bind(s.to.as_str())
-        .bind(&s.note)
-        .bind(join_list(&s.evidence))
-        .bind(s.deadline)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        append_audit(
-            &mut tx,
-            ctx,
-            &AuditChange::new(
-                &format!("hazard.{}", s.action),
-                "hazard",
-                id,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
+        let after = step_hazard(&mut tx, ctx, &before, s).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -1158,28 +1201,7 @@ fn file_from(r: &DbRow) -> StoreResult<StoredFile> {
 impl FileStore for Backend {
     async fn put_file(&self, ctx: &AuditCtx, f: &NewFile) -> StoreResult<StoredFile> {
         let mut tx = self.begin_write().await?;
-        let r = sqlx::query(&format!(
-            "INSERT INTO stored_file (sha256, name, content_type, size, data, unit_id, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {FILE_COLS}"
-        ))
-        .bind(&f.sha256)
-        .bind(&f.name)
-        .bind(&f.content_type)
-        .bind(f.data.len() as i64)
-        .bind(&f.data)
-        .bind(f.unit_id.0)
-        .bind(ctx.actor_user_id.map(|u| u.0))
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let file = file_from(&r)?;
-        append_audit(
-            &mut tx,
-            ctx,
-            &AuditChange::new::<(), _>("file.upload", "stored_file", file.id, None, Some(&file)),
-        )
-        .await?;
+        let file = insert_file(&mut tx, ctx, f).await?;
         tx.commit().await?;
         Ok(file)
     }

@@ -1,9 +1,11 @@
 //! SQL shared by both backends (see README.md beside this file).
+mod alert;
 mod audit;
 mod complaint;
 mod food;
 mod inspection;
 mod registry;
+mod sample;
 mod system;
 
 pub(crate) use audit::append_audit;

@@ -61,6 +61,18 @@ impl App {
             &["inspection:task:record", "hazard:handle", "hazard:create"],
         )
         .await?;
+        let tree = self.unit_tree().await?;
+        let file = self.checked_file(name, bytes, tree.scope_anchor(p.user.unit_id))?;
+        Ok(self.store.put_file(&p.audit_ctx(), &file).await?)
+    }
+
+    /// An upload checked for size and type, its name cleaned, ready to store.
+    pub(crate) fn checked_file(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        unit_id: hongdun_core::ids::UnitId,
+    ) -> AppResult<NewFile> {
         if bytes.is_empty() {
             return Err(AppError::field("file", "file_empty", "文件是空的"));
         }
@@ -86,7 +98,6 @@ impl App {
             .filter(|c| !c.is_control())
             .take(100)
             .collect();
-        let tree = self.unit_tree().await?;
         let file = NewFile {
             sha256: hex::encode(Sha256::digest(&bytes)),
             name: if name.trim().is_empty() {
@@ -96,14 +107,17 @@ impl App {
             },
             content_type: content_type.into(),
             data: bytes,
-            unit_id: tree.scope_anchor(p.user.unit_id),
+            unit_id,
         };
-        Ok(self.store.put_file(&p.audit_ctx(), &file).await?)
+        Ok(file)
     }
 
     pub async fn get_file(&self, p: &Principal, id: i64) -> AppResult<(StoredFile, Vec<u8>)> {
         let scope = self
-            .any_scope(p, &["hazard:list", "inspection:task:list"])
+            .any_scope(
+                p,
+                &["hazard:list", "inspection:task:list", "food:alert:list"],
+            )
             .await?;
         Ok(self.store.get_file(&scope, id).await?)
     }

@@ -59,6 +59,13 @@ pub(crate) struct CameraMap {
     by_entity: HashMap<i64, Vec<usize>>,
 }
 
+impl CameraMap {
+    /// The camera with this device id.
+    pub(crate) fn camera(&self, device_id: &str) -> Option<&Camera> {
+        self.by_device.get(device_id).map(|&i| &self.cameras[i])
+    }
+}
+
 /// Scans not yet written: (batch, serial) → tally.
 #[derive(Default)]
 pub(crate) struct ScanBook(std::sync::Mutex<HashMap<(i64, i32), ScanTally>>);
@@ -786,7 +793,7 @@ impl App {
 
     /// The camera list (province scale: 100k rows), re-read after the cache
     /// time by one caller while the others keep using the old list.
-    async fn camera_map(&self) -> AppResult<Arc<CameraMap>> {
+    pub(crate) async fn camera_map(&self) -> AppResult<Arc<CameraMap>> {
         if let Some(m) = self.cameras.fresh() {
             return Ok(m);
         }

@@ -2,6 +2,7 @@
 //! orchestration of stores. The HTTP layer and the command line call only this.
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -15,6 +16,7 @@ pub mod gen;
 pub mod import;
 pub mod inspection;
 pub mod registry;
+pub mod sample;
 pub mod system;
 
 pub use error::{AppError, AppResult, FieldError};

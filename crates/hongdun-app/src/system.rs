@@ -641,6 +641,12 @@ pub const KNOWN_SETTINGS: &[(&str, i64, i64, &str)] = &[
         60,
         "阳光厨房摄像头多少分钟内有心跳视为在线",
     ),
+    (
+        "alert.merge_window_minutes",
+        1,
+        240,
+        "同一摄像头同类 AI 预警在多少分钟内合并为一条",
+    ),
 ];
 
 impl App {

@@ -27,10 +27,12 @@ macro_rules! str_enum {
     };
 }
 
+pub mod alert;
 pub mod audit;
 pub mod calendar;
 pub mod complaint;
 pub mod division;
+pub mod food_sample;
 pub mod ids;
 pub mod inspection;
 pub mod kitchen;

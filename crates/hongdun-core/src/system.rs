@@ -61,6 +61,13 @@ pub const PERMISSIONS: &[(&str, &str)] = &[
     ("food:camera:list", "查看阳光厨房"),
     ("food:camera:update", "维护阳光厨房摄像头"),
     ("food:camera:heartbeat", "上报摄像头心跳"),
+    ("food:alert:ingest", "上报 AI 抓拍预警"),
+    ("food:alert:list", "查看 AI 抓拍预警"),
+    ("food:alert:triage", "研判 AI 抓拍预警"),
+    ("food:sample:list", "查看食品抽检"),
+    ("food:sample:create", "制定抽检计划、登记抽样"),
+    ("food:sample:record", "录入检验结果、核查处置"),
+    ("food:sample:publish", "公布抽检结果"),
 ];
 
 pub fn is_known_permission(p: &str) -> bool {
@@ -199,6 +206,12 @@ fn section_permissions() -> Vec<&'static str> {
         "food:seal:issue",
         "food:camera:list",
         "food:camera:update",
+        "food:alert:list",
+        "food:alert:triage",
+        "food:sample:list",
+        "food:sample:create",
+        "food:sample:record",
+        "food:sample:publish",
     ]
 }
 fn inspector_permissions() -> Vec<&'static str> {
@@ -217,11 +230,20 @@ fn inspector_permissions() -> Vec<&'static str> {
         "complaint:list",
         "complaint:create",
         "complaint:handle",
+        "food:alert:list",
+        "food:alert:triage",
+        "food:sample:list",
+        "food:sample:create",
+        "food:sample:record",
     ]
 }
 /// Machine clients: camera gateways, AI boxes, delivery platforms binding seals.
 fn gateway_permissions() -> Vec<&'static str> {
-    vec!["food:seal:bind", "food:camera:heartbeat"]
+    vec![
+        "food:seal:bind",
+        "food:camera:heartbeat",
+        "food:alert:ingest",
+    ]
 }
 fn auditor_permissions() -> Vec<&'static str> {
     let mut v = read_permissions();

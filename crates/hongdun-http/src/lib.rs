@@ -104,11 +104,16 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::food::seal_stats, routes::food::list_cameras, routes::food::create_camera, routes::food::update_camera,
         routes::food::heartbeats, routes::food::online, routes::food::coverage,
         routes::food::public_seal, routes::food::broken,
+        routes::alert::ingest, routes::alert::list, routes::alert::detail, routes::alert::triage, routes::alert::stats,
+        routes::alert::reply_link, routes::alert::public_reply, routes::alert::public_answer,
+        routes::sample::plans, routes::sample::create_plan, routes::sample::list, routes::sample::create,
+        routes::sample::detail, routes::sample::results, routes::sample::action, routes::sample::publish,
+        routes::sample::stats, routes::sample::public_list,
     ),
     tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
          (name = "system", description = "系统管理"),
          (name = "registry", description = "经营主体名录"),
-         (name = "inspection", description = "双随机抽查"), (name = "hazards", description = "隐患闭环"), (name = "complaints", description = "投诉举报（12315）；另有 Open311 GeoReport v2 接口 /open311/v2"), (name = "food", description = "食安在线：食安封签、阳光厨房"), (name = "public", description = "公众查询（无需登录）"))
+         (name = "inspection", description = "双随机抽查"), (name = "hazards", description = "隐患闭环"), (name = "complaints", description = "投诉举报（12315）；另有 Open311 GeoReport v2 接口 /open311/v2"), (name = "food", description = "食安在线：食安封签、阳光厨房、AI 抓拍预警、食品抽检"), (name = "public", description = "公众查询（无需登录）"))
 )]
 pub struct ApiDoc;
 
@@ -156,6 +161,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::inspection::router())
         .merge(routes::complaint::router())
         .merge(routes::food::router())
+        .merge(routes::alert::router())
+        .merge(routes::sample::router())
         .merge(routes::public::router(&state))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

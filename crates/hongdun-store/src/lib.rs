@@ -5,22 +5,26 @@
 //! behaviour. Driver types never leak out of a backend crate.
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod audit;
 pub mod complaint;
 pub mod food;
 pub mod inspection;
 pub mod registry;
+pub mod sample;
 pub mod system;
 
 use hongdun_core::ids::{UnitId, UserId};
 use hongdun_core::system::Scope;
 use serde::Serialize;
 
+pub use alert::*;
 pub use audit::{AuditChange, AuditCtx, AuditQuery, AuditRow, AuditStore};
 pub use complaint::*;
 pub use food::*;
 pub use inspection::*;
 pub use registry::*;
+pub use sample::*;
 pub use system::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +138,8 @@ pub trait Store:
     + FileStore
     + ComplaintStore
     + FoodStore
+    + AlertStore
+    + SampleStore
     + Send
     + Sync
 {

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 
 /// Two catering businesses of county a with a credit code, and one
 /// operator's personal data to look for in public answers.
-async fn caterers(w: &World) -> Vec<Vec<String>> {
+pub(crate) async fn caterers(w: &World) -> Vec<Vec<String>> {
     w.raw
         .rows(
             "SELECT uscc, name, legal_rep, phone, id_number FROM entity WHERE industry LIKE 'H62%' \
@@ -24,7 +24,7 @@ async fn caterers(w: &World) -> Vec<Vec<String>> {
         .await
 }
 
-fn assert_nothing_personal(text: &str, firm: &[String]) {
+pub(crate) fn assert_nothing_personal(text: &str, firm: &[String]) {
     for needle in [&firm[2], &firm[3], &firm[4]] {
         if needle.chars().count() >= 2 {
             assert!(!text.contains(needle.as_str()), "{needle} leaked in {text}");
@@ -32,7 +32,7 @@ fn assert_nothing_personal(text: &str, firm: &[String]) {
     }
 }
 
-async fn token(admin: &Client, perms: &[&str]) -> String {
+pub(crate) async fn token(admin: &Client, perms: &[&str]) -> String {
     admin
         .post(
             "/api/v1/system/tokens",

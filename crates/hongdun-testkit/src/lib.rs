@@ -10,6 +10,7 @@ pub mod api;
 pub mod complaint;
 pub mod conformance;
 pub mod food;
+pub mod food_check;
 pub mod http;
 pub mod inspection;
 pub mod registry;

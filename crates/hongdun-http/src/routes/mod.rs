@@ -1,3 +1,4 @@
+pub mod alert;
 pub mod auth;
 pub mod calendar;
 pub mod complaint;
@@ -6,4 +7,5 @@ pub mod imports;
 pub mod inspection;
 pub mod public;
 pub mod registry;
+pub mod sample;
 pub mod system;

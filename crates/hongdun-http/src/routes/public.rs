@@ -36,6 +36,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/verify", get(verify_page))
         .merge(crate::routes::complaint::public_router())
         .merge(crate::routes::food::public_router())
+        .merge(crate::routes::alert::public_router())
+        .merge(crate::routes::sample::public_router())
         .layer(axum::middleware::from_fn_with_state(limiter, rate_limit))
 }
 
