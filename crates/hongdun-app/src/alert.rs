@@ -180,6 +180,54 @@ fn cst(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// The hazard a confirmed alert opens and its rectification order, taken on
+/// `today` with `deadline`.
+pub(crate) fn confirmation(
+    a: &Alert,
+    note: Option<&str>,
+    today: NaiveDate,
+    deadline: NaiveDate,
+) -> (NewHazard, HazardStep) {
+    let label = alert::violation_label(&a.kind).unwrap_or("其他");
+    let mut description = format!(
+        "AI 抓拍：{label}。摄像头 {}（{}），{} 起",
+        a.device_id,
+        kitchen::place_label(&a.place).unwrap_or("其他"),
+        cst(a.first_at)
+    );
+    if a.repeats > 1 {
+        description.push_str(&format!("，至 {} 共 {} 次", cst(a.last_at), a.repeats));
+    }
+    description.push_str(&format!("，置信度 {:.0}%。", a.confidence * 100.0));
+    if let Some(n) = note {
+        description.push_str(n);
+    }
+    let hazard = NewHazard {
+        unit_id: a.unit_id,
+        entity_id: Some(a.entity_id),
+        place: a.entity_name.clone(),
+        task_id: None,
+        category: "food".into(),
+        description,
+        found_on: (a.first_at + Duration::hours(8)).date_naive(),
+    };
+    let order = HazardStep {
+        from: HazardState::Reported,
+        to: hazard_next(HazardState::Reported, &HazardAction::Order)
+            .expect("the transition table orders a reported hazard"),
+        action: "order".into(),
+        note: Some(format!("AI 预警 #{} 经人工确认，责令整改", a.id)),
+        evidence: a
+            .snapshot_id
+            .map(|f| format!("file:{f}"))
+            .into_iter()
+            .collect(),
+        deadline: Some(deadline),
+        today,
+    };
+    (hazard, order)
+}
+
 impl App {
     /// Reports from an edge box. Each is checked on its own: the good ones are
     /// kept (a repeat merged), the bad ones returned by index.
@@ -367,44 +415,7 @@ impl App {
                     .await?
                     .add_working_days(today, days)
                     .map_err(|e| AppError::rule(&e, Some("deadline_days")))?;
-                let label = alert::violation_label(&a.kind).unwrap_or("其他");
-                let mut description = format!(
-                    "AI 抓拍：{label}。摄像头 {}（{}），{} 起",
-                    a.device_id,
-                    kitchen::place_label(&a.place).unwrap_or("其他"),
-                    cst(a.first_at)
-                );
-                if a.repeats > 1 {
-                    description.push_str(&format!("，至 {} 共 {} 次", cst(a.last_at), a.repeats));
-                }
-                description.push_str(&format!("，置信度 {:.0}%。", a.confidence * 100.0));
-                if let Some(n) = note {
-                    description.push_str(n);
-                }
-                let to = hazard_next(HazardState::Reported, &HazardAction::Order)
-                    .map_err(|e| AppError::rule(&e, None))?;
-                let hazard = NewHazard {
-                    unit_id: a.unit_id,
-                    entity_id: Some(a.entity_id),
-                    place: a.entity_name.clone(),
-                    task_id: None,
-                    category: "food".into(),
-                    description,
-                    found_on: (a.first_at + Duration::hours(8)).date_naive(),
-                };
-                let order = HazardStep {
-                    from: HazardState::Reported,
-                    to,
-                    action: "order".into(),
-                    note: Some(format!("AI 预警 #{} 经人工确认，责令整改", a.id)),
-                    evidence: a
-                        .snapshot_id
-                        .map(|f| format!("file:{f}"))
-                        .into_iter()
-                        .collect(),
-                    deadline: Some(deadline),
-                    today,
-                };
+                let (hazard, order) = confirmation(&a, note, today, deadline);
                 let ctx = p.audit_ctx();
                 let a = self
                     .store

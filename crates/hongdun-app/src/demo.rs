@@ -1107,3 +1107,376 @@ impl App {
         Ok(made)
     }
 }
+
+/// What `load_demo_food_checks` made.
+#[derive(Debug, Default, Clone)]
+pub struct FoodChecksDemo {
+    pub alerts: usize,
+    pub confirmed: usize,
+    pub dismissed: usize,
+    pub samples: usize,
+    pub failed: usize,
+}
+
+/// Food samples a year per 100,000 businesses (the district report's 6,000).
+pub const SAMPLES_PER_100K: u64 = 6_000;
+
+impl App {
+    /// A year of AI capture alerts on the demo county's kitchen cameras (merged
+    /// repeats, triage with each kind's and vendor's false-positive rate, the
+    /// confirmed ones through rectification, reply and re-check as their age
+    /// allows) and a year of food sampling (plans, samples, lab results with a
+    /// few failures, disposal, publication). Once per county; after
+    /// `load_demo_food`, whose cameras it uses.
+    pub async fn load_demo_food_checks(
+        &self,
+        county: &str,
+        username: &str,
+        seed: u64,
+        samples: usize,
+    ) -> AppResult<FoodChecksDemo> {
+        use crate::gen::{food as g, Rng};
+        use crate::sample::{ResultInput, ResultsInput};
+        use chrono::{Datelike, Days, Duration, NaiveDate};
+        use hongdun_core::food_sample::{sample_next, SampleAction, SampleState};
+        use hongdun_core::inspection::HazardState;
+        use hongdun_store::*;
+        let mut made = FoodChecksDemo::default();
+        let (bureau, county_scope) = self.demo_county(county).await?;
+        if !self
+            .store
+            .list_sample_plans(&county_scope, None)
+            .await?
+            .is_empty()
+        {
+            return Ok(made);
+        }
+        let p = self.principal_of(username).await?;
+        let ctx = p.audit_ctx();
+        let all = ScopeFilter::All;
+        let today = crate::inspection::today_cn();
+        let cal = self.calendar().await?;
+        let wd = |from: NaiveDate, n: u32| cal.add_working_days(from, n).unwrap_or(from);
+        let at_cst = |day: NaiveDate, h: u32, m: u32| {
+            day.and_hms_opt(h, m, 0).expect("a time of day").and_utc() - Duration::hours(8)
+        };
+
+        // Alerts: about six a camera a year, repeats within minutes merged.
+        let mut cameras = Vec::new();
+        for page in 1..=10 {
+            let q = CameraQuery {
+                paging: Paging::new(page, 500),
+                ..Default::default()
+            };
+            let got = self.store.list_cameras(&county_scope, &q).await?.items;
+            let done = got.len() < 500;
+            cameras.extend(got);
+            if done {
+                break;
+            }
+        }
+        let mut r = Rng::fork(seed, 90);
+        let mut reports = Vec::new();
+        let mut facts = Vec::new();
+        for cam in &cameras {
+            let (vendor, vendor_fp) = *r.pick(g::AI_VENDORS);
+            for _ in 0..r.below(13) {
+                let day = today - Days::new(r.below(365));
+                let (kind, fp) = *r.weighted(g::ALERT_MIX);
+                let at = at_cst(day, 9 + r.below(12) as u32, r.below(55) as u32);
+                if at > chrono::Utc::now() {
+                    continue;
+                }
+                for k in 0..=r.below(3) {
+                    reports.push(NewAlert {
+                        camera_id: cam.id,
+                        entity_id: cam.entity_id,
+                        unit_id: cam.unit_id,
+                        kind: kind.into(),
+                        vendor: vendor.into(),
+                        at: at + Duration::minutes(k as i64 * 2),
+                        confidence: (55 + r.below(45)) as f64 / 100.0,
+                        snapshot: None,
+                    });
+                }
+                facts.push((day, kind, fp * vendor_fp / 100));
+            }
+        }
+        reports.sort_by_key(|a| a.at);
+        let mut new_ids = Vec::new();
+        for chunk in reports.chunks(2_000) {
+            let got = self.store.ingest_alerts(&ctx, chunk, 600).await?;
+            new_ids.extend(got.into_iter().filter(|a| !a.merged).map(|a| a.alert_id));
+        }
+        made.alerts = new_ids.len();
+        let photo = self
+            .store
+            .put_file(
+                &ctx,
+                &NewFile {
+                    sha256: hongdun_core::sampling::sha256_hex("demo-photo"),
+                    name: "整改照片.png".into(),
+                    content_type: "image/png".into(),
+                    data: crate::files::TINY_PNG.to_vec(),
+                    unit_id: bureau.id,
+                },
+            )
+            .await?;
+        for id in new_ids {
+            let a = self.store.get_alert(&all, id).await?;
+            let day = (a.first_at + Duration::hours(8)).date_naive();
+            let fp = facts
+                .iter()
+                .find(|(d, k, _)| *d == day && *k == a.kind)
+                .map_or(20, |f| f.2);
+            let mut r = Rng::fork(seed, 100_000 + id as u64);
+            // The last two days' alerts wait for triage.
+            if (today - day).num_days() < 2 {
+                continue;
+            }
+            if r.chance(f64::from(fp) / 100.0) {
+                self.store
+                    .dismiss_alert(&ctx, &all, id, g::dismiss_reason(&a.kind))
+                    .await?;
+                made.dismissed += 1;
+                continue;
+            }
+            let triaged = wd(day, 1).min(today);
+            let (hazard, order) = crate::alert::confirmation(&a, None, triaged, wd(triaged, 3));
+            let a = self
+                .store
+                .confirm_alert(&ctx, &all, id, None, &hazard, &order)
+                .await?;
+            made.confirmed += 1;
+            let Some(hid) = a.hazard_id else { continue };
+            let answered = wd(triaged, 1 + r.below(3) as u32);
+            if answered >= today {
+                continue;
+            }
+            let merchant = AuditCtx {
+                actor_user_id: None,
+                actor_name: format!("经营者回复：{}", a.entity_name),
+                unit_id: Some(a.unit_id),
+                request_id: None,
+            };
+            let submitted = self
+                .store
+                .hazard_step(
+                    &merchant,
+                    &all,
+                    hid,
+                    &HazardStep {
+                        from: HazardState::Ordered,
+                        to: HazardState::Submitted,
+                        action: "submit".into(),
+                        note: Some("已整改，附整改照片".into()),
+                        evidence: vec![format!("file:{}", photo.id)],
+                        deadline: None,
+                        today: answered,
+                    },
+                )
+                .await?;
+            let checked = wd(answered, 1 + r.below(2) as u32);
+            if checked >= today || r.chance(0.03) {
+                continue;
+            }
+            self.store
+                .hazard_step(
+                    &ctx,
+                    &all,
+                    submitted.id,
+                    &HazardStep {
+                        from: HazardState::Submitted,
+                        to: HazardState::Closed,
+                        action: "recheck_pass".into(),
+                        note: Some("复查视频画面，已整改到位".into()),
+                        evidence: Vec::new(),
+                        deadline: None,
+                        today: checked,
+                    },
+                )
+                .await?;
+        }
+
+        // Sampling: a plan a year, samples from the county's food businesses.
+        let mut sellers = Vec::new();
+        for prefix in ["H62", "F52"] {
+            for page in 1..=4 {
+                let q = EntityQuery {
+                    division: Some(county.to_owned()),
+                    industry_prefix: Some(prefix.into()),
+                    sort: EntitySort::Id,
+                    paging: Paging::new(page, 500),
+                    skip_count: true,
+                    ..Default::default()
+                };
+                let got = self.store.search_entities(&all, &q).await?.items;
+                let done = got.len() < 500;
+                sellers.extend(got.into_iter().filter(|e| {
+                    e.unit_id.is_some() && e.status == hongdun_core::registry::EntityStatus::Active
+                }));
+                if done {
+                    break;
+                }
+            }
+        }
+        if sellers.is_empty() || samples == 0 {
+            return Ok(made);
+        }
+        let first = today - Days::new(364);
+        let mut plans = std::collections::BTreeMap::new();
+        for year in [first.year(), today.year()] {
+            if plans.contains_key(&year) {
+                continue;
+            }
+            let plan = self
+                .store
+                .create_sample_plan(
+                    &ctx,
+                    &NewSamplePlan {
+                        unit_id: bureau.id,
+                        year,
+                        name: format!("{year}年食品安全监督抽检计划"),
+                        target: (samples as i32).max(1),
+                        note: Some("演示数据".into()),
+                    },
+                )
+                .await?;
+            plans.insert(year, plan.id);
+        }
+        let mut r = Rng::fork(seed, 95);
+        let producers = ["浙江", "台州", "宁波", "山东", "福建", "江苏"];
+        let brands = [
+            "康源", "鑫旺", "味美", "金穗", "海丰", "绿源", "天和", "佳味",
+        ];
+        let mut news = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let day = first + Days::new(r.below(365));
+            let (category, products, _) = *r.pick(g::CATALOGUE);
+            let seller = r.pick(&sellers);
+            let catering = seller
+                .industry
+                .as_deref()
+                .is_some_and(|i| i.starts_with("H62"));
+            news.push(NewSample {
+                plan_id: plans[&day.year()],
+                unit_id: seller.unit_id.unwrap_or(bureau.id),
+                product: (*r.pick(products)).into(),
+                category: category.into(),
+                spec: Some(
+                    (*r.pick(&["500g/袋", "1kg/袋", "散装称重", "250mL/瓶", "400g/盒"])).into(),
+                ),
+                batch_no: Some(format!(
+                    "{}",
+                    (day - Days::new(5 + r.below(40))).format("%Y%m%d")
+                )),
+                produced_on: Some(day - Days::new(5 + r.below(40))),
+                producer_name: format!("{}{}食品有限公司", r.pick(&producers), r.pick(&brands)),
+                producer_address: None,
+                seller_entity_id: seller.id,
+                place_kind: if catering {
+                    "catering".into()
+                } else {
+                    (*r.pick(&["supermarket", "market", "shop"])).into()
+                },
+                sampled_on: day,
+                lab: Some("县食品药品检验检测中心".into()),
+            });
+        }
+        news.sort_by_key(|s| s.sampled_on);
+        let mut ids = Vec::with_capacity(samples);
+        for chunk in news.chunks(500) {
+            ids.extend(self.store.create_samples(&ctx, chunk).await?);
+        }
+        made.samples = ids.len();
+        let catalogue = |c: &str| g::CATALOGUE.iter().find(|(k, ..)| *k == c).map(|x| x.2);
+        for (id, s) in ids.into_iter().zip(&news) {
+            let mut r = Rng::fork(seed, 200_000 + id as u64);
+            let tested = s.sampled_on + Days::new(7 + r.below(14));
+            if tested >= today {
+                continue;
+            }
+            let items = catalogue(&s.category).unwrap_or_default();
+            let bad = r.chance(0.03).then(|| r.below(items.len() as u64) as usize);
+            let results = items
+                .iter()
+                .enumerate()
+                .map(|(i, (item, unit, limit, standard))| ResultInput {
+                    item: (*item).into(),
+                    value: g::lab_value(limit, bad != Some(i), &mut r),
+                    unit: Some((*unit).into()),
+                    limit: (*limit).into(),
+                    standard: (*standard).into(),
+                    pass: None,
+                })
+                .collect();
+            let d = self
+                .record_sample_results(
+                    &p,
+                    id,
+                    &ResultsInput {
+                        lab: None,
+                        results,
+                        tested_on: Some(tested),
+                    },
+                )
+                .await?;
+            let mut state = d.sample.sample.state;
+            if state == SampleState::Failed {
+                made.failed += 1;
+                let mut on = wd(tested, 2);
+                let mut steps = vec![("notice", "已向被抽样单位送达检验报告，责令核查整改", None)];
+                if r.chance(0.6) {
+                    steps.push(("recall", "责令下架问题批次并召回", None));
+                }
+                if r.chance(0.4) {
+                    steps.push((
+                        "case",
+                        "涉嫌经营不符合食品安全标准的食品，立案调查",
+                        Some(format!(
+                            "天市监立〔{}〕{}号",
+                            tested.year(),
+                            100 + r.below(800)
+                        )),
+                    ));
+                }
+                steps.push(("close", "核查处置完毕，问题产品已下架销毁", None));
+                for (n, (action, note, ref_no)) in steps.into_iter().enumerate() {
+                    if on >= today {
+                        break;
+                    }
+                    let step = if action == "close" {
+                        SampleAction::Close { disposals: n }
+                    } else {
+                        SampleAction::Dispose
+                    };
+                    let to = sample_next(state, &step).map_err(|e| AppError::rule(&e, None))?;
+                    self.store
+                        .sample_step(
+                            &ctx,
+                            &all,
+                            id,
+                            &SampleStep {
+                                from: state,
+                                to,
+                                action: action.into(),
+                                note: Some(note.into()),
+                                ref_no,
+                                results: Vec::new(),
+                                lab: None,
+                                today: on,
+                            },
+                        )
+                        .await?;
+                    state = to;
+                    on = wd(on, 3 + r.below(10) as u32);
+                }
+            }
+            let published = wd(tested, 10 + r.below(10) as u32);
+            if published < today {
+                self.store.publish_sample(&ctx, &all, id, published).await?;
+            }
+        }
+        Ok(made)
+    }
+}

@@ -628,3 +628,82 @@ pub async fn sampling_lifecycle(w: &World) {
     );
     assert_eq!(stats["by_category"].as_array().unwrap().len(), 3, "{stats}");
 }
+
+/// The demo's year of alerts and samples is consistent with the rules: every
+/// triaged alert names its person, every closed one was re-checked by staff,
+/// every closed failed sample had a disposal step; and it is made once.
+pub async fn demo_food_year(w: &World) {
+    load_county(w).await;
+    let app = &w.app;
+    let food = app
+        .load_demo_food("331023", "a_admin", 5, 12)
+        .await
+        .unwrap();
+    assert!(food.cameras >= 12);
+    let made = app
+        .load_demo_food_checks("331023", "a_admin", 5, 150)
+        .await
+        .unwrap();
+    assert!(
+        made.alerts > 20 && made.confirmed > 0 && made.dismissed > 0,
+        "{made:?}"
+    );
+    assert_eq!(made.samples, 150);
+    let again = app
+        .load_demo_food_checks("331023", "a_admin", 5, 150)
+        .await
+        .unwrap();
+    assert_eq!((again.alerts, again.samples), (0, 0));
+    let scalar = |sql: &'static str| async move { w.raw.scalar(sql).await };
+    assert_eq!(
+        scalar("SELECT COUNT(*) FROM ai_alert").await,
+        made.alerts as i64
+    );
+    assert!(scalar("SELECT COUNT(*) FROM ai_alert WHERE repeats > 1").await > 0);
+    assert_eq!(
+        scalar("SELECT COUNT(*) FROM ai_alert WHERE status = 'confirmed' AND hazard_id IS NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        scalar("SELECT COUNT(*) FROM ai_alert WHERE status <> 'pending' AND triaged_by IS NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            "SELECT COUNT(*) FROM ai_alert a JOIN hazard h ON h.id = a.hazard_id WHERE h.state = 'closed' \
+             AND NOT EXISTS (SELECT 1 FROM hazard_event e WHERE e.hazard_id = h.id \
+             AND e.action = 'recheck_pass' AND e.actor_name NOT LIKE '经营者%')"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            "SELECT COUNT(*) FROM food_sample s WHERE s.state = 'closed' AND NOT EXISTS \
+             (SELECT 1 FROM sample_event e WHERE e.sample_id = s.id AND e.action IN ('notice', 'recall', 'case'))"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            "SELECT COUNT(*) FROM food_sample s WHERE s.state <> 'sampled' AND NOT EXISTS \
+             (SELECT 1 FROM sample_result r WHERE r.sample_id = s.id)"
+        )
+        .await,
+        0
+    );
+    // A sample fails exactly when one of its results does.
+    assert_eq!(
+        scalar(
+            "SELECT COUNT(*) FROM food_sample s WHERE (s.state IN ('failed', 'disposing', 'closed')) <> \
+             EXISTS (SELECT 1 FROM sample_result r WHERE r.sample_id = s.id AND r.pass = FALSE) \
+             AND s.state <> 'sampled'"
+        )
+        .await,
+        0
+    );
+    assert!(scalar("SELECT COUNT(*) FROM food_sample WHERE published_on IS NOT NULL").await > 100);
+}

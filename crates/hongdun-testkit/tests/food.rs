@@ -9,5 +9,6 @@ mod checks {
     hongdun_testkit::on_both_backends!(food_check =>
         alert_triage_loop,
         sampling_lifecycle,
+        demo_food_year,
     );
 }

@@ -415,6 +415,7 @@ async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyh
     let (mut tasks, mut hazards, mut cases, mut merged, mut closed, mut recovered) =
         (0, 0, 0, 0, 0, 0);
     let mut food = hongdun_app::demo::FoodDemo::default();
+    let mut checks = hongdun_app::demo::FoodChecksDemo::default();
     for c in hongdun_app::gen::world::plan(division, entities).map_err(|e| anyhow::anyhow!(e))? {
         let (t, h) = app
             .load_demo_inspections(&c.code, seed)
@@ -439,6 +440,16 @@ async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyh
         food.seals += f.seals;
         food.bound += f.bound;
         food.broken += f.broken;
+        let samples = (hongdun_app::demo::SAMPLES_PER_100K * c.rows / 100_000).clamp(30, 6_000);
+        let fc = app
+            .load_demo_food_checks(&c.code, "admin", seed, samples as usize)
+            .await
+            .map_err(app_err)?;
+        checks.alerts += fc.alerts;
+        checks.confirmed += fc.confirmed;
+        checks.dismissed += fc.dismissed;
+        checks.samples += fc.samples;
+        checks.failed += fc.failed;
         closed += year.closed;
         recovered += year.recovered;
     }
@@ -454,6 +465,12 @@ async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyh
             food.seals,
             food.bound,
             food.broken
+        );
+    }
+    if checks.alerts > 0 || checks.samples > 0 {
+        println!(
+            "生成一年的 AI 抓拍预警 {} 条（确认 {}，误报排除 {}），食品抽检 {} 批次（不合格 {}）",
+            checks.alerts, checks.confirmed, checks.dismissed, checks.samples, checks.failed
         );
     }
     if cases > 0 {

@@ -4,6 +4,7 @@
 //! the import commands read, or the demo loads directly.
 pub mod complaints;
 pub mod entities;
+pub mod food;
 pub mod inspections;
 pub mod licences;
 pub mod world;
