@@ -424,6 +424,112 @@ await scenario('a seal batch issued in the console verifies on a phone', async (
   await phone.context().close()
 })
 
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000a49444154789c63000100000500010d0a2db40000000049454e44ae426082', 'hex')
+let alertId = 0
+await scenario('an AI alert is confirmed in the console, answered by the business on a phone and closed by a re-check', async () => {
+  // An edge box reports a rat on one of the demo's kitchen cameras.
+  const adminApi = await apiLogin('admin')
+  const { secret } = await adminApi('/api/v1/system/tokens', 'POST', { name: 'AI 盒子', permissions: ['food:alert:ingest'], expires_in_days: 1 })
+  const cam = (await foodApi('/api/v1/cameras?per_page=1')).items[0]
+  const sent = await fetch(`${BASE}/api/v1/alerts/ingest`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ vendor: 'e2e 盒子', alerts: [{ device_id: cam.device_id, kind: 'rodent', confidence: 0.91, at: new Date(Date.now() - 60_000).toISOString(), snapshot: PNG.toString('base64') }] }),
+  })
+  const receipt = await sent.json()
+  assert.equal(receipt.accepted.length, 1, JSON.stringify(receipt))
+  alertId = receipt.accepted[0].alert_id
+
+  const page = await newPage(DESKTOP, 'food')
+  await page.goto(`${BASE}/food/alerts`)
+  const row = `[data-test=alerts] .el-table__row:has-text("${cam.entity_name}"):has-text("老鼠出没")`
+  await page.waitForSelector(row)
+  await page.click(row)
+  await page.waitForSelector('[data-test=snapshot]')
+  // Dismissing needs a reason: the server's field error shows under the field.
+  await page.click('[data-test=triage] label:has-text("误报，排除")')
+  await page.click('[data-test=triage-submit]')
+  await page.waitForSelector('[data-test=triage] .el-form-item__error')
+  await page.click('[data-test=triage] label:has-text("确认违规")')
+  await page.click('[data-test=triage-submit]')
+  await page.waitForSelector('[data-test=reply-url] input')
+  const replyUrl = await page.inputValue('[data-test=reply-url] input')
+  assert.match(replyUrl, /\/r\/[A-Za-z0-9_-]+$/)
+  const hazardId = (await foodApi(`/api/v1/alerts/${alertId}`)).hazard_id
+  assert.ok(hazardId, 'a confirmed alert opens a hazard')
+  await page.context().close()
+
+  // The business answers with a photo on its phone.
+  const phone = await newPage(PHONE)
+  await phone.goto(`${BASE}${new URL(replyUrl).pathname}`)
+  await phone.waitForSelector('#f input[type=file]')
+  const png = join(OUT, 'reply.png')
+  writeFileSync(png, PNG)
+  await phone.setInputFiles('#f input[type=file]', png)
+  await phone.fill('#f textarea[name=note]', '已堵塞鼠洞，放置捕鼠笼')
+  await phone.click('#f button[type=submit]')
+  await phone.waitForSelector('text=当前无需上传材料')
+  const answered = await phone.textContent('body')
+  assert.ok(answered.includes('老鼠出没') && answered.includes('已堵塞鼠洞'), 'the order and the reply show on the business page')
+  await phone.context().close()
+  assert.equal((await foodApi(`/api/v1/alerts/${alertId}`)).stage, 'rectifying', 'the reply alone does not end the alert')
+
+  // Staff re-check from the alert's hazard link: only this closes it.
+  const staff = await newPage(DESKTOP, 'food')
+  await staff.goto(`${BASE}/hazards?id=${hazardId}`)
+  await staff.waitForSelector('[data-test=hazard-act]')
+  await staff.click('[data-test=hazard-action] label:has-text("通过，销号")')
+  await staff.click('[data-test=hazard-act]')
+  await staff.waitForSelector('.el-timeline-item:has-text("复查通过")')
+  await staff.context().close()
+  assert.equal((await foodApi(`/api/v1/alerts/${alertId}`)).stage, 'closed')
+})
+
+await scenario('a food sample is registered, fails, is disposed of, closed and published', async () => {
+  const page = await newPage(DESKTOP, 'food')
+  await page.goto(`${BASE}/food/samples`)
+  await page.waitForSelector('[data-test=samples] .el-table__row')
+  await page.click('[data-test=new-sample]')
+  const dialog = '[data-test=sample-form]'
+  const product = `e2e 鲜肉月饼 ${Date.now() % 100000}`
+  const field = (label) => `${dialog} .el-form-item:has(label:text-is("${label}"))`
+  await page.fill(`${field('样品名称')} input`, product)
+  await page.click(`${field('食品类别')} .el-select`)
+  await page.click('.el-select-dropdown__item:visible:has-text("糕点")')
+  await page.fill(`${field('标称生产者')} input`, '台州某食品有限公司')
+  await page.fill(`${field('被抽样单位')} input`, withLicence.uscc)
+  await page.click('[data-test=save-sample]')
+  await page.waitForSelector('[data-test=results-form]')
+  const rf = '[data-test=results-form] .result-row'
+  await page.fill(`${rf} input[placeholder^="检验项目"]`, '铅(以Pb计)')
+  await page.fill(`${rf} input[placeholder^="结果"]`, '0.5')
+  await page.fill(`${rf} input[placeholder^="单位"]`, 'mg/kg')
+  await page.fill(`${rf} input[placeholder^="标准指标"]`, '≤0.2')
+  await page.fill(`${rf} input[placeholder^="判定依据"]`, 'GB 2762-2022')
+  await page.click('[data-test=save-results]')
+  await page.waitForSelector('[data-test=results] .el-tag:has-text("不合格")')
+  // No closing before a disposal step: the page does not offer it.
+  assert.equal(await page.locator('[data-test=dispose-form] label:has-text("办结")').count(), 0)
+  await page.fill('[data-test=dispose-form] .el-form-item:has-text("文书编号") input', '天市监食核〔2026〕1号')
+  await page.fill('[data-test=dispose-form] textarea', '已送达检验结论，责令下架')
+  await page.click('[data-test=sample-act]')
+  await page.waitForSelector('.el-timeline-item:has-text("送达检验结论")')
+  await page.click('[data-test=dispose-form] label:has-text("办结")')
+  await page.fill('[data-test=dispose-form] textarea', '问题批次已全部下架销毁')
+  await page.click('[data-test=sample-act]')
+  await page.waitForSelector('.el-drawer .el-tag:has-text("处置完毕")')
+  await page.click('[data-test=publish]')
+  await page.waitForSelector('.el-drawer :text("已公布")')
+  await page.context().close()
+
+  const phone = await newPage(PHONE)
+  await phone.goto(`${BASE}/p/food-samples?q=${encodeURIComponent(product)}`)
+  await phone.waitForSelector(`.card:has-text("${product}")`)
+  const html = await phone.textContent('body')
+  assert.ok(html.includes('不合格') && html.includes('铅(以Pb计)'), 'the failed item is published')
+  await phone.context().close()
+})
+
 // ------------------------------------------------------------ every page, both sizes
 const PAGES = [
   ['dashboard', '/', '[data-test=chart-kind] canvas', 'leader'],
@@ -449,6 +555,9 @@ const PAGES = [
   ['food', '/food', '[data-test=batches] .el-table__row', 'food'],
   ['kitchens', '/food?tab=cameras', '[data-test=cameras] .el-table__row', 'food'],
   ['online', '/food?tab=online', '[data-test=online] .el-table__row', 'leader'],
+  ['alerts', '/food/alerts?status=', '[data-test=alerts] .el-table__row', 'food'],
+  ['samples', '/food/samples', '[data-test=samples] .el-table__row', 'food'],
+  ['food-samples', '/p/food-samples', 'body', null],
   ['seal', () => `/s/${sealCode}`, 'body', null],
   ['password', '/password', 'input[type=password]', 'admin'],
   ['lookup', '/lookup', '[data-test=public-q]', null],

@@ -56,6 +56,8 @@ export const MENU: MenuGroup[] = [
     items: [
       { path: '/food', title: 'menu.foodOnline', perm: 'food:seal:list' },
       { path: '/food?tab=cameras', title: 'menu.kitchens', perm: 'food:camera:list' },
+      { path: '/food/alerts', title: 'menu.alerts', perm: 'food:alert:list' },
+      { path: '/food/samples', title: 'menu.samples', perm: 'food:sample:list' },
     ],
   },
   {

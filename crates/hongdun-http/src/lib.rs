@@ -108,7 +108,7 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::alert::reply_link, routes::alert::public_reply, routes::alert::public_answer,
         routes::sample::plans, routes::sample::create_plan, routes::sample::list, routes::sample::create,
         routes::sample::detail, routes::sample::results, routes::sample::action, routes::sample::publish,
-        routes::sample::stats, routes::sample::public_list,
+        routes::sample::stats, routes::sample::public_list, routes::sample::terms,
     ),
     tags((name = "auth", description = "登录与当前用户"), (name = "calendar", description = "工作日计算"),
          (name = "system", description = "系统管理"),

@@ -10,6 +10,7 @@ use base64::Engine;
 use chrono::{Datelike, Duration, Utc};
 use hongdun_app::files::TINY_PNG;
 use hongdun_app::inspection::today_cn;
+use hongdun_core::food_sample;
 use serde_json::{json, Value};
 
 fn b64(bytes: &[u8]) -> String {
@@ -353,6 +354,19 @@ pub async fn sampling_lifecycle(w: &World) {
     let firms = caterers(w).await;
     let today = today_cn();
     let year = today.year();
+
+    // The console's vocabularies are the ones the server checks against.
+    let terms = food.get("/api/v1/food/terms").await.ok();
+    let categories = codes(&terms, "categories");
+    assert_eq!(categories.len(), food_sample::CATEGORIES.len());
+    assert!(categories.contains(&"pastry".to_owned()));
+    assert_eq!(
+        codes(&terms, "place_kinds").len(),
+        food_sample::PLACE_KINDS.len()
+    );
+    assert_eq!(codes(&terms, "disposals"), ["notice", "recall", "case"]);
+    assert!(codes(&terms, "violations").contains(&"rodent".to_owned()));
+    assert_eq!(public.get("/api/v1/food/terms").await.status, 401);
 
     // Plans.
     let r = food

@@ -28,6 +28,44 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/samples/{id}/results", post(results))
         .route("/api/v1/samples/{id}/actions", post(action))
         .route("/api/v1/samples/{id}/publish", post(publish))
+        .route("/api/v1/food/terms", get(terms))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Term {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+/// The food pages' fixed vocabularies, as the server checks them.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FoodTerms {
+    /// AI violation kinds (`hongdun_core::alert::VIOLATIONS`).
+    pub violations: Vec<Term>,
+    /// Food categories of the sampling plan.
+    pub categories: Vec<Term>,
+    /// Where a sample is taken.
+    pub place_kinds: Vec<Term>,
+    /// Disposal steps of a failed sample.
+    pub disposals: Vec<Term>,
+}
+
+fn terms_of(list: &'static [(&'static str, &'static str)]) -> Vec<Term> {
+    list.iter()
+        .map(|&(code, label)| Term { code, label })
+        .collect()
+}
+
+#[utoipa::path(get, path = "/api/v1/food/terms", tag = "food",
+    responses((status = 200, body = FoodTerms, description = "违规类型、食品类别、抽样场所、处置方式")))]
+pub async fn terms(_signed_in: Auth) -> Json<FoodTerms> {
+    use hongdun_core::{alert, food_sample};
+    Json(FoodTerms {
+        violations: terms_of(alert::VIOLATIONS),
+        categories: terms_of(food_sample::CATEGORIES),
+        place_kinds: terms_of(food_sample::PLACE_KINDS),
+        disposals: terms_of(food_sample::DISPOSALS),
+    })
 }
 
 /// Public routes: the rate limiter of `routes::public` wraps them.
