@@ -176,15 +176,36 @@ pub(crate) enum SqlArg {
     Time(chrono::DateTime<chrono::Utc>),
 }
 
+/// One part of the candidate read, by office id (`unit_id`). SQLite's readers
+/// use it; PostgreSQL reads in one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
+pub(crate) enum UnitSlice {
+    /// Businesses placed in no office (whole-jurisdiction scopes only).
+    Unplaced,
+    Below(i64),
+    From(i64),
+}
+
+impl UnitSlice {
+    fn holds(self, unit: i64) -> bool {
+        match self {
+            Self::Unplaced => false,
+            Self::Below(u) => unit < u,
+            Self::From(u) => unit >= u,
+        }
+    }
+}
+
 /// The candidate query as SQL with `$n` placeholders and its values: active
 /// businesses in scope matching the target, minus those visited since the cut-off.
 ///
-/// `slice` = (n, k) keeps the rows whose id is k modulo n, so n readers can share
-/// one scan's decoding work.
+/// `slice` keeps one part of the offices, so readers on several cores each walk
+/// their own stretch of the `entity_draw` index (led by status and office).
 pub(crate) fn candidate_sql(
     scope: &ScopeFilter,
     q: &CandidateQuery,
-    slice: Option<(i64, i64)>,
+    slice: Option<UnitSlice>,
 ) -> (String, Vec<SqlArg>) {
     let mut sql = String::from(
         "SELECT e.id, COALESCE(e.uscc, e.reg_no) AS code, COALESCE(e.risk_class, 'B') AS class, \
@@ -198,11 +219,24 @@ pub(crate) fn candidate_sql(
     if let ScopeFilter::Limited { units, .. } = scope {
         // Candidates are never a person's own records: only the unit part applies.
         sql.push_str(" AND e.unit_id IN (NULL");
-        for u in units {
+        for u in units.iter().filter(|u| slice.is_none_or(|s| s.holds(u.0))) {
             sql.push_str(", ");
             sql.push_str(&bind(&mut args, SqlArg::Int(u.0)));
         }
         sql.push(')');
+    } else {
+        match slice {
+            None => {}
+            Some(UnitSlice::Unplaced) => sql.push_str(" AND e.unit_id IS NULL"),
+            Some(UnitSlice::Below(u)) => {
+                let u = bind(&mut args, SqlArg::Int(u));
+                sql.push_str(&format!(" AND e.unit_id < {u}"));
+            }
+            Some(UnitSlice::From(u)) => {
+                let u = bind(&mut args, SqlArg::Int(u));
+                sql.push_str(&format!(" AND e.unit_id >= {u}"));
+            }
+        }
     }
     let t = &q.target;
     let any_of = |sql: &mut String,
@@ -247,11 +281,6 @@ pub(crate) fn candidate_sql(
             vec![format!("% {} %", super::like_escape(tag))],
         )
     });
-    if let Some((n, k)) = slice {
-        let n = bind(&mut args, SqlArg::Int(n));
-        let k = bind(&mut args, SqlArg::Int(k));
-        sql.push_str(&format!(" AND e.id % {n} = {k}"));
-    }
     if let Some(since) = q.visited_since {
         let at = bind(
             &mut args,
@@ -582,7 +611,7 @@ impl InspectionStore for Backend {
         &self,
         scope: &ScopeFilter,
         q: &CandidateQuery,
-    ) -> StoreResult<Vec<DrawCandidate>> {
+    ) -> StoreResult<DrawCandidates> {
         if let Some(fast) = self.fast_draw_candidates(scope, q).await {
             return fast;
         }
@@ -596,17 +625,17 @@ impl InspectionStore for Backend {
             };
         }
         let rows = query.fetch_all(&self.pool).await.map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(DrawCandidate {
-                    entity_id: get(r, "id")?,
-                    id: get(r, "code")?,
-                    class: get(r, "class")?,
-                    grid: get(r, "grid")?,
-                    unit_id: get::<Option<i64>>(r, "unit_id")?.map(UnitId),
-                })
-            })
-            .collect()
+        let mut out = DrawCandidates::with_capacity(rows.len());
+        for r in &rows {
+            out.push(
+                get(r, "id")?,
+                &get::<String>(r, "code")?,
+                &get::<String>(r, "class")?,
+                get::<Option<String>>(r, "grid")?.as_deref(),
+                get::<Option<i64>>(r, "unit_id")?.map(UnitId),
+            );
+        }
+        Ok(out)
     }
 
     async fn pool_members(&self, users: &[UserId]) -> StoreResult<Vec<PoolMember>> {
@@ -658,17 +687,20 @@ impl InspectionStore for Backend {
         &self,
         ctx: &AuditCtx,
         d: &NewDraw,
-        list: &str,
+        list: &PackedList,
         tasks: &[NewTask],
     ) -> StoreResult<Draw> {
         let mut tx = self.begin_write().await?;
         let at = now();
-        let r = sqlx::query(&format!(
+        let sampling = d.sampling.to_string();
+        let inspectors = d.inspectors.to_string();
+        let outcome = d.outcome.to_string();
+        let r = sqlx::query(
             "INSERT INTO inspection_draw (plan_id, unit_id, kind, seed, seed_source, seed_hash, algorithm, \
              algorithm_version, sampling, team_size, candidates_count, candidates_sha256, inspectors, \
              inspectors_sha256, outcome, drawn_by, drawn_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING {DRAW_COLS}"
-        ))
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+        )
         .bind(d.plan_id)
         .bind(d.unit_id.0)
         .bind(&d.kind)
@@ -677,41 +709,49 @@ impl InspectionStore for Backend {
         .bind(&d.seed_hash)
         .bind(&d.algorithm)
         .bind(d.algorithm_version as i32)
-        .bind(d.sampling.to_string())
+        .bind(&sampling)
         .bind(d.team_size as i32)
         .bind(d.candidates_count)
         .bind(&d.candidates_sha256)
-        .bind(d.inspectors.to_string())
+        .bind(&inspectors)
         .bind(&d.inspectors_sha256)
-        .bind(d.outcome.to_string())
+        .bind(&outcome)
         .bind(&ctx.actor_name)
         .bind(at)
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
-        let draw = draw_from(&r)?;
-        // The list in chunks of about 1 MB, cut at line ends.
-        let mut chunk = 0i32;
-        let mut rest = list;
-        while !rest.is_empty() {
-            let mut cut = rest.len().min(1 << 20);
-            while cut < rest.len() && !rest.is_char_boundary(cut) {
-                cut += 1;
-            }
-            if let Some(nl) = rest[..cut].rfind('\n').filter(|_| cut < rest.len()) {
-                cut = nl + 1;
-            }
+        // What was written, without reading a province's outcome back.
+        let draw = Draw {
+            id: get(&r, "id")?,
+            plan_id: d.plan_id,
+            unit_id: d.unit_id,
+            kind: d.kind.clone(),
+            seed: d.seed.clone(),
+            seed_source: d.seed_source.clone(),
+            seed_hash: d.seed_hash.clone(),
+            algorithm: d.algorithm.clone(),
+            algorithm_version: d.algorithm_version,
+            sampling: d.sampling.clone(),
+            team_size: d.team_size,
+            candidates_count: d.candidates_count,
+            candidates_sha256: d.candidates_sha256.clone(),
+            inspectors: d.inspectors.clone(),
+            inspectors_sha256: d.inspectors_sha256.clone(),
+            outcome: d.outcome.clone(),
+            drawn_by: ctx.actor_name.clone(),
+            drawn_at: at,
+        };
+        for (chunk, bytes) in list.chunks.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO inspection_draw_list (draw_id, chunk, data) VALUES ($1, $2, $3)",
+                "INSERT INTO inspection_draw_list (draw_id, chunk, data, lz4) VALUES ($1, $2, '', $3)",
             )
             .bind(draw.id)
-            .bind(chunk)
-            .bind(&rest[..cut])
+            .bind(chunk as i32)
+            .bind(bytes.as_slice())
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-            rest = &rest[cut..];
-            chunk += 1;
         }
         if let Some(plan_id) = d.plan_id {
             for (n, batch) in tasks.chunks(1000).enumerate() {
@@ -728,26 +768,15 @@ impl InspectionStore for Backend {
                         .push_bind("assigned")
                         .push_bind(at);
                 });
-                qb.push(" RETURNING id, seq");
-                let rows = qb.build().fetch_all(&mut *tx).await.map_err(map_err)?;
-                let mut members: Vec<(i64, i64)> = Vec::with_capacity(batch.len() * 3);
-                for r in &rows {
-                    let seq = get::<i32>(r, "seq")? as usize;
-                    let id: i64 = get(r, "id")?;
-                    for u in &tasks[seq - 1].team {
-                        members.push((id, u.0));
-                    }
-                }
-                for m in members.chunks(5000) {
-                    let mut qb = QueryBuilder::<Db>::new(
-                        "INSERT INTO inspection_task_member (task_id, user_id) ",
-                    );
-                    qb.push_values(m, |mut b, (t, u)| {
-                        b.push_bind(*t).push_bind(*u);
-                    });
-                    qb.build().execute(&mut *tx).await.map_err(map_err)?;
-                }
+                qb.build().execute(&mut *tx).await.map_err(map_err)?;
             }
+            // Each team member from the team column, in one statement (a plan
+            // is drawn once, so its tasks are this draw's).
+            sqlx::query(crate::TASK_MEMBERS_FROM_TEAMS)
+                .bind(plan_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
             sqlx::query(
                 "UPDATE inspection_plan SET status = 'drawn', updated_at = $1 WHERE id = $2",
             )
@@ -799,15 +828,22 @@ impl InspectionStore for Backend {
     }
 
     async fn draw_list(&self, draw_id: i64) -> StoreResult<String> {
-        let rows =
-            sqlx::query("SELECT data FROM inspection_draw_list WHERE draw_id = $1 ORDER BY chunk")
-                .bind(draw_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let rows = sqlx::query(
+            "SELECT data, lz4 FROM inspection_draw_list WHERE draw_id = $1 ORDER BY chunk",
+        )
+        .bind(draw_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
         let mut out = String::new();
         for r in &rows {
-            out.push_str(&get::<String>(r, "data")?);
+            // Lists written before migration 0010 are plain text.
+            match get::<Option<Vec<u8>>>(r, "lz4")? {
+                Some(packed) => {
+                    out.push_str(&PackedList::unpack(&packed).map_err(StoreError::Other)?)
+                }
+                None => out.push_str(&get::<String>(r, "data")?),
+            }
         }
         Ok(out)
     }

@@ -585,15 +585,18 @@ impl App {
         if !candidates.is_empty() {
             for n in 0..120u64 {
                 let (category, what, ago) = g::direct_hazard(seed, n);
-                let c = &candidates[(n as usize * 7919) % candidates.len()];
-                let Some(unit) = c.unit_id else { continue };
-                let e = self.store.get_entity(&all, c.entity_id).await?;
+                let c = (n as usize * 7919) % candidates.len();
+                let Some(unit) = candidates.unit_ids[c] else {
+                    continue;
+                };
+                let entity_id = candidates.entity_ids[c];
+                let e = self.store.get_entity(&all, entity_id).await?;
                 self.store
                     .create_hazard(
                         &ctx,
                         &NewHazard {
                             unit_id: unit,
-                            entity_id: Some(c.entity_id),
+                            entity_id: Some(entity_id),
                             place: e.name,
                             task_id: None,
                             category: category.into(),
@@ -909,9 +912,9 @@ pub struct FoodDemo {
     pub broken: usize,
 }
 
-/// Days of heartbeats the demo writes (a year of per-minute beats for every
-/// camera would be millions of rows; two weeks show the rates and trends).
-pub const DEMO_BEAT_DAYS: i64 = 14;
+/// Days of heartbeats the demo writes by default: a year, as the county's
+/// report counts its online rates (about 8,760 hour words per camera).
+pub const DEMO_BEAT_DAYS: u32 = 365;
 /// Sunshine kitchens per 100,000 businesses (天台: 765).
 pub const KITCHENS_PER_100K: u64 = 765;
 
@@ -926,6 +929,7 @@ impl App {
         username: &str,
         seed: u64,
         kitchens: usize,
+        beat_days: u32,
     ) -> AppResult<FoodDemo> {
         use crate::food::{BindInput, BrokenSealInput, CameraInput, SealBatchInput};
         use crate::gen::{complaints as g, Rng};
@@ -967,7 +971,7 @@ impl App {
         let chosen: Vec<_> = firms.iter().step_by(step).take(kitchens).collect();
         let today = crate::inspection::today_cn();
         let now = kitchen::minute_of(chrono::Utc::now());
-        let first_day = today - chrono::Days::new(DEMO_BEAT_DAYS as u64);
+        let first_day = today - chrono::Days::new(u64::from(beat_days));
         let mut r = Rng::fork(seed, 80);
         let mut serial = 0u32;
         let mut words = Vec::new();

@@ -6,8 +6,8 @@ use crate::{App, AppError, AppResult, Principal};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use hongdun_core::ids::{UnitId, UserId};
 use hongdun_core::inspection::{
-    canonical_candidates, compare, draw, draw_with_list, hazard_next, Candidate, DrawInput,
-    DrawOutcome, HazardAction, HazardState, Mismatch, PoolInspector, Sampling,
+    canonical_candidates, compare, draw, draw_set, hazard_next, Candidate, DrawInput, DrawOutcome,
+    HazardAction, HazardState, Mismatch, PoolInspector, Sampling, SetDraw,
 };
 use hongdun_core::sampling::sha256_hex;
 use hongdun_core::Coded;
@@ -701,59 +701,33 @@ impl App {
                 conflicts: m.conflicts.iter().cloned().collect(),
             });
         }
-        let mut places: Vec<(i64, Option<UnitId>)> = Vec::with_capacity(found.len());
-        let candidates: Vec<Candidate> = found
-            .into_iter()
-            .map(|c| {
-                places.push((c.entity_id, c.unit_id));
-                Candidate {
-                    id: c.id,
-                    class: c.class,
-                    grid: c.grid,
-                }
-            })
-            .collect();
-        let input = DrawInput {
-            seed: seed.clone(),
-            sampling: sampling.clone(),
-            team_size: plan.team_size as usize,
-            candidates,
-            inspectors,
-        };
+        let spec = (seed.clone(), sampling.clone(), plan.team_size as usize);
         // Hashing ten million tickets is CPU work: off the async workers.
-        let (input, outcome, list, tasks) = tokio::task::spawn_blocking(move || {
-            let (outcome, list) =
-                draw_with_list(&input).map_err(|e| AppError::rule(&e, Some("pool")))?;
-            let pos: HashMap<&str, usize> = outcome
-                .picks
+        let (found, inspectors, drawn, tasks, packed) = tokio::task::spawn_blocking(move || {
+            let (seed, sampling, team_size) = spec;
+            let drawn = draw_set(&seed, &sampling, team_size, &found.set, &inspectors)
+                .map_err(|e| AppError::rule(&e, Some("pool")))?;
+            let tasks: Vec<NewTask> = drawn
+                .chosen
                 .iter()
-                .enumerate()
-                .map(|(i, p)| (p.id.as_str(), i))
+                .zip(&drawn.outcome.picks)
+                .map(|(&i, pick)| NewTask {
+                    entity_id: found.entity_ids[i],
+                    unit_id: found.unit_ids[i],
+                    team: pick
+                        .team
+                        .iter()
+                        .filter_map(|c| by_cert.get(c).copied())
+                        .collect(),
+                })
                 .collect();
-            let mut tasks: Vec<Option<NewTask>> = vec![None; outcome.picks.len()];
-            for (c, (entity_id, unit_id)) in input.candidates.iter().zip(&places) {
-                if let Some(&i) = pos.get(c.id.as_str()) {
-                    tasks[i] = Some(NewTask {
-                        entity_id: *entity_id,
-                        unit_id: *unit_id,
-                        team: outcome.picks[i]
-                            .team
-                            .iter()
-                            .filter_map(|c| by_cert.get(c).copied())
-                            .collect(),
-                    });
-                }
-            }
-            drop(pos);
-            AppResult::Ok((
-                input,
-                outcome,
-                list,
-                tasks.into_iter().flatten().collect::<Vec<_>>(),
-            ))
+            // The frozen list compressed here, on every core, not on an async worker.
+            let packed = PackedList::pack(&drawn.list);
+            AppResult::Ok((found, inspectors, drawn, tasks, packed))
         })
         .await
         .map_err(|e| AppError::Internal(format!("draw thread: {e}")))??;
+        let SetDraw { outcome, .. } = drawn;
         let computed = started.elapsed();
         let new = NewDraw {
             plan_id: Some(plan.id),
@@ -764,18 +738,18 @@ impl App {
             seed_hash: outcome.seed_hash.clone(),
             algorithm: outcome.algorithm.clone(),
             algorithm_version: i64::from(outcome.algorithm_version),
-            sampling: serde_json::to_value(&input.sampling)
+            sampling: serde_json::to_value(&sampling)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
             team_size: plan.team_size,
-            candidates_count: input.candidates.len() as i64,
+            candidates_count: found.len() as i64,
             candidates_sha256: outcome.candidates_sha256.clone(),
-            inspectors: serde_json::to_value(&input.inspectors)
+            inspectors: serde_json::to_value(&inspectors)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
             inspectors_sha256: outcome.inspectors_sha256.clone(),
             outcome: serde_json::to_value(&outcome)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
-        let saved = self.store.save_draw(ctx, &new, &list, &tasks).await?;
+        let saved = self.store.save_draw(ctx, &new, &packed, &tasks).await?;
         tracing::info!(
             plan = plan.id,
             candidates = new.candidates_count,
@@ -1483,7 +1457,7 @@ impl App {
             .save_draw(
                 &p.audit_ctx(),
                 &new,
-                &canonical_candidates(&input_draw.candidates),
+                &PackedList::pack(&canonical_candidates(&input_draw.candidates)),
                 &[],
             )
             .await?)

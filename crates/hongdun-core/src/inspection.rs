@@ -13,6 +13,7 @@
 //! `"{business id}/{certificate number}"` under the same seed, and the first
 //! `team_size` form its team. Each business's team depends on nothing but its own
 //! inputs, so one line of a published draw can be checked alone.
+pub use crate::candidate_set::CandidateSet;
 use crate::sampling::{quota, sha256_hex, Sampler, ALGORITHM, ALGORITHM_VERSION};
 use crate::Coded;
 use serde::{Deserialize, Serialize};
@@ -137,60 +138,20 @@ impl Coded for DrawError {
 }
 
 /// Candidate positions in id order (byte order, as `str` compares), or the first
-/// id listed twice. Sorts fixed 24-byte prefixes held in one contiguous array —
-/// ten million scattered strings compared through pointers would spend the
-/// time in cache misses — and compares whole ids only where prefixes tie.
+/// id listed twice.
 pub fn canonical_order(candidates: &[Candidate]) -> Result<Vec<u32>, DrawError> {
-    // The first 24 bytes as two big-endian integers: integer comparisons in a
-    // contiguous array order them exactly as the bytes would.
-    let mut keys: Vec<(u128, u64, u32)> = candidates
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut k = [0u8; 24];
-            let b = c.id.as_bytes();
-            let n = b.len().min(24);
-            k[..n].copy_from_slice(&b[..n]);
-            let hi = u128::from_be_bytes(k[..16].try_into().expect("16 bytes"));
-            let lo = u64::from_be_bytes(k[16..].try_into().expect("8 bytes"));
-            (hi, lo, i as u32)
-        })
-        .collect();
-    let id = |k: &(u128, u64, u32)| candidates[k.2 as usize].id.as_str();
-    let full = |a: &(u128, u64, u32), b: &(u128, u64, u32)| {
-        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| id(a).cmp(id(b)))
-    };
-    keys.sort_unstable_by(full);
-    for w in keys.windows(2) {
-        if (w[0].0, w[0].1) == (w[1].0, w[1].1) && id(&w[0]) == id(&w[1]) {
-            return Err(DrawError::DuplicateCandidate(id(&w[0]).to_owned()));
-        }
-    }
-    Ok(keys.into_iter().map(|k| k.2).collect())
-}
-
-fn canonical_text(candidates: &[Candidate], order: &[u32]) -> String {
-    let mut s = String::with_capacity(candidates.len() * 24);
-    for &i in order {
-        let c = &candidates[i as usize];
-        s.push_str(&c.id);
-        s.push('\t');
-        s.push_str(&c.class);
-        s.push('\t');
-        s.push_str(c.grid.as_deref().unwrap_or(""));
-        s.push('\n');
-    }
-    s
+    CandidateSet::from_candidates(candidates).canonical_order()
 }
 
 /// The frozen list as hashed: `id \t class \t grid \n` per candidate, sorted by id.
 pub fn canonical_candidates(candidates: &[Candidate]) -> String {
-    let order = canonical_order(candidates).unwrap_or_else(|_| {
-        let mut o: Vec<u32> = (0..candidates.len() as u32).collect();
-        o.sort_by(|&a, &b| candidates[a as usize].id.cmp(&candidates[b as usize].id));
+    let set = CandidateSet::from_candidates(candidates);
+    let order = set.canonical_order().unwrap_or_else(|_| {
+        let mut o: Vec<u32> = (0..set.len() as u32).collect();
+        o.sort_by(|&a, &b| set.id(a as usize).cmp(set.id(b as usize)));
         o
     });
-    canonical_text(candidates, &order)
+    set.canonical_text(&order)
 }
 
 /// The pool as hashed: `cert \t grid \t conflicts;… \n`, sorted by certificate.
@@ -211,8 +172,12 @@ pub fn canonical_inspectors(inspectors: &[PoolInspector]) -> String {
 
 /// May `inspector` inspect `candidate`? (recusal: own grid, declared conflict)
 pub fn may_inspect(inspector: &PoolInspector, candidate: &Candidate) -> bool {
-    let same_grid = inspector.grid.is_some() && inspector.grid == candidate.grid;
-    !same_grid && !inspector.conflicts.contains(&candidate.id)
+    may_inspect_at(inspector, &candidate.id, candidate.grid.as_deref())
+}
+
+fn may_inspect_at(inspector: &PoolInspector, id: &str, grid: Option<&str>) -> bool {
+    let same_grid = inspector.grid.is_some() && inspector.grid.as_deref() == grid;
+    !same_grid && !inspector.conflicts.contains(id)
 }
 
 /// Runs a draw. Deterministic: the same input gives the same outcome anywhere.
@@ -223,19 +188,54 @@ pub fn draw(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
 /// [`draw`], also returning the canonical candidate list it fingerprinted (what
 /// the server stores as the frozen list).
 pub fn draw_with_list(input: &DrawInput) -> Result<(DrawOutcome, String), DrawError> {
-    if input.seed.trim().is_empty() {
+    let set = CandidateSet::from_candidates(&input.candidates);
+    let d = draw_set(
+        &input.seed,
+        &input.sampling,
+        input.team_size,
+        &set,
+        &input.inspectors,
+    )?;
+    Ok((d.outcome, d.list))
+}
+
+/// A draw over a [`CandidateSet`]: the outcome, the frozen list as hashed, and
+/// the position in the set of each pick.
+#[derive(Debug, Clone)]
+pub struct SetDraw {
+    pub outcome: DrawOutcome,
+    pub list: String,
+    /// `chosen[k]` is the set position of `outcome.picks[k]`.
+    pub chosen: Vec<usize>,
+}
+
+/// The draw itself, on the compact list the server reads (the published
+/// [`DrawInput`] goes through [`draw`], which builds the same set).
+pub fn draw_set(
+    seed: &str,
+    sampling: &Sampling,
+    team_size: usize,
+    set: &CandidateSet,
+    inspectors: &[PoolInspector],
+) -> Result<SetDraw, DrawError> {
+    if seed.trim().is_empty() {
         return Err(DrawError::EmptySeed);
     }
     // Team size 0 draws businesses (or places) only, as a 回头看 re-visit draw does.
-    if input.team_size == 1 {
-        return Err(DrawError::TeamSize(input.team_size));
+    if team_size == 1 {
+        return Err(DrawError::TeamSize(team_size));
     }
-    if let Some(c) = input.candidates.iter().find(|c| c.class.trim().is_empty()) {
-        return Err(DrawError::BadClass { id: c.id.clone() });
+    if let Some(c) = set.classes().iter().position(|c| c.trim().is_empty()) {
+        let i = (0..set.len())
+            .find(|&i| set.class_index(i) == c)
+            .expect("an interned class has a member");
+        return Err(DrawError::BadClass {
+            id: set.id(i).to_owned(),
+        });
     }
-    let order = canonical_order(&input.candidates)?;
+    let order = set.canonical_order()?;
     let mut certs = HashSet::new();
-    for i in &input.inspectors {
+    for i in inspectors {
         if !certs.insert(i.cert_no.as_str()) {
             return Err(DrawError::DuplicateInspector(i.cert_no.clone()));
         }
@@ -244,33 +244,48 @@ pub fn draw_with_list(input: &DrawInput) -> Result<(DrawOutcome, String), DrawEr
     // tickets, quotas and teams are worked out on the others.
     std::thread::scope(|scope| {
         let listing = scope.spawn(|| {
-            let list = canonical_text(&input.candidates, &order);
+            let list = set.canonical_text(&order);
             let hash = sha256_hex(&list);
             (list, hash)
         });
-        let drawn = select_and_staff(input);
+        let drawn = select_and_staff(seed, sampling, team_size, set, inspectors);
         let (list, hash) = listing.join().expect("list thread");
-        let mut outcome = drawn?;
+        let (mut outcome, chosen) = drawn?;
         outcome.candidates_sha256 = hash;
-        Ok((outcome, list))
+        Ok(SetDraw {
+            outcome,
+            list,
+            chosen,
+        })
     })
 }
 
 /// Tickets, per-class quotas and teams; the list fingerprint is filled in by the caller.
-fn select_and_staff(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
-    let sampler = Sampler::new(&input.seed);
-    let ids: Vec<&str> = input.candidates.iter().map(|c| c.id.as_str()).collect();
+fn select_and_staff(
+    seed: &str,
+    sampling: &Sampling,
+    team_size: usize,
+    set: &CandidateSet,
+    inspectors: &[PoolInspector],
+) -> Result<(DrawOutcome, Vec<usize>), DrawError> {
+    let sampler = Sampler::new(seed);
+    let ids = set.ids();
     let keys = sampler.keys(&ids);
     let mut quotas = BTreeMap::new();
     let mut chosen: Vec<usize> = Vec::new();
-    match &input.sampling {
+    match sampling {
         Sampling::Count { count } => {
-            for c in &input.candidates {
-                quotas.entry(c.class.clone()).or_insert((0, 0)).1 += 1;
+            let mut sizes = vec![0usize; set.classes().len()];
+            for i in 0..set.len() {
+                sizes[set.class_index(i)] += 1;
             }
             let taken = sampler.take_keyed(&ids, keys, *count);
+            let mut drawn = vec![0usize; sizes.len()];
             for &i in &taken {
-                quotas.get_mut(&input.candidates[i].class).expect("class").0 += 1;
+                drawn[set.class_index(i)] += 1;
+            }
+            for (c, name) in set.classes().iter().enumerate() {
+                quotas.insert(name.clone(), (drawn[c], sizes[c]));
             }
             chosen = taken;
         }
@@ -281,14 +296,19 @@ fn select_and_staff(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
                     ratio_bp,
                 });
             }
-            let mut by_class: BTreeMap<&str, Vec<(u64, u32)>> = BTreeMap::new();
+            let mut by_class: Vec<Vec<(u64, u32)>> = vec![Vec::new(); set.classes().len()];
             for k in keys {
-                by_class
-                    .entry(input.candidates[k.1 as usize].class.as_str())
-                    .or_default()
-                    .push(k);
+                by_class[set.class_index(k.1 as usize)].push(k);
             }
-            for (class, class_keys) in by_class {
+            // Classes in byte order of their names (A, B, …), as published.
+            let mut classes: Vec<(&str, Vec<(u64, u32)>)> = set
+                .classes()
+                .iter()
+                .map(String::as_str)
+                .zip(by_class)
+                .collect();
+            classes.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for (class, class_keys) in classes {
                 let size = class_keys.len();
                 let n = quota(size, ratios.get(class).copied().unwrap_or(0));
                 quotas.insert(class.to_owned(), (n, size));
@@ -296,26 +316,27 @@ fn select_and_staff(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
             }
         }
     }
-    let teams = assign_teams(&sampler, input, &chosen)?;
+    let teams = assign_teams(&sampler, set, inspectors, team_size, &chosen)?;
     let picks = chosen
         .iter()
         .zip(teams)
         .map(|(&i, team)| Pick {
-            id: input.candidates[i].id.clone(),
-            class: input.candidates[i].class.clone(),
-            ticket: sampler.ticket(&input.candidates[i].id),
+            id: set.id(i).to_owned(),
+            class: set.class(i).to_owned(),
+            ticket: sampler.ticket(set.id(i)),
             team,
         })
         .collect();
-    Ok(DrawOutcome {
+    let outcome = DrawOutcome {
         algorithm: ALGORITHM.into(),
         algorithm_version: ALGORITHM_VERSION,
         seed_hash: sampler.seed_hash().to_owned(),
         candidates_sha256: String::new(),
-        inspectors_sha256: sha256_hex(&canonical_inspectors(&input.inspectors)),
+        inspectors_sha256: sha256_hex(&canonical_inspectors(inspectors)),
         quotas,
         picks,
-    })
+    };
+    Ok((outcome, chosen))
 }
 
 /// The team of one drawn business: eligible inspectors by ticket of "id/cert".
@@ -325,14 +346,30 @@ pub fn team_for(
     inspectors: &[PoolInspector],
     team_size: usize,
 ) -> Result<Vec<String>, DrawError> {
+    team_at(
+        sampler,
+        &candidate.id,
+        candidate.grid.as_deref(),
+        inspectors,
+        team_size,
+    )
+}
+
+fn team_at(
+    sampler: &Sampler,
+    id: &str,
+    grid: Option<&str>,
+    inspectors: &[PoolInspector],
+    team_size: usize,
+) -> Result<Vec<String>, DrawError> {
     let eligible: Vec<String> = inspectors
         .iter()
-        .filter(|i| may_inspect(i, candidate))
-        .map(|i| format!("{}/{}", candidate.id, i.cert_no))
+        .filter(|i| may_inspect_at(i, id, grid))
+        .map(|i| format!("{id}/{}", i.cert_no))
         .collect();
     if eligible.len() < team_size {
         return Err(DrawError::TeamUnavailable {
-            id: candidate.id.clone(),
+            id: id.to_owned(),
             eligible: eligible.len(),
         });
     }
@@ -341,7 +378,7 @@ pub fn team_for(
         .enumerate()
         .map(|(i, e)| (sampler.key(e), i as u32))
         .collect();
-    let prefix = candidate.id.len() + 1;
+    let prefix = id.len() + 1;
     Ok(sampler
         .take_keyed(&eligible, keys, team_size)
         .into_iter()
@@ -351,17 +388,12 @@ pub fn team_for(
 
 fn assign_teams(
     sampler: &Sampler,
-    input: &DrawInput,
+    set: &CandidateSet,
+    inspectors: &[PoolInspector],
+    team_size: usize,
     chosen: &[usize],
 ) -> Result<Vec<Vec<String>>, DrawError> {
-    let one = |&i: &usize| {
-        team_for(
-            sampler,
-            &input.candidates[i],
-            &input.inspectors,
-            input.team_size,
-        )
-    };
+    let one = |&i: &usize| team_at(sampler, set.id(i), set.grid(i), inspectors, team_size);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if chosen.len() < 2_000 || threads == 1 {
         return chosen.iter().map(one).collect();

@@ -30,6 +30,7 @@ macro_rules! str_enum {
 pub mod alert;
 pub mod audit;
 pub mod calendar;
+pub mod candidate_set;
 pub mod complaint;
 pub mod division;
 pub mod food_sample;

@@ -79,7 +79,7 @@ impl PgStore {
         &self,
         _scope: &hongdun_store::ScopeFilter,
         _q: &hongdun_store::CandidateQuery,
-    ) -> Option<StoreResult<Vec<hongdun_store::DrawCandidate>>> {
+    ) -> Option<StoreResult<hongdun_store::DrawCandidates>> {
         None
     }
 
@@ -142,6 +142,11 @@ pub(crate) async fn index_new_entities(
 /// list narrows licences by date; starting from the entities of a whole county
 /// is 20× slower). PostgreSQL plans the join order from its statistics.
 pub(crate) const LICENCE_FIRST_JOIN: &str = "JOIN";
+/// A draw's team members from its tasks' team column (ids separated by spaces).
+pub(crate) const TASK_MEMBERS_FROM_TEAMS: &str =
+    "INSERT INTO inspection_task_member (task_id, user_id) \
+     SELECT t.id, u::bigint FROM inspection_task t, unnest(string_to_array(t.team, ' ')) u \
+     WHERE t.plan_id = $1 AND t.team <> ''";
 
 /// The secondary entity indexes a bulk load defers (the same as in migrations 0002, 0003 and 0005).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[

@@ -129,27 +129,58 @@ impl SqliteStore {
         self.fast.as_ref().map(|f| f.licences_of_many(ids))
     }
 
-    /// A draw's candidate list on a blocking thread from the read-only pool.
+    /// A draw's candidate list on blocking threads from the read-only pool: two
+    /// readers, each on its own connection and core, each walking its own half
+    /// of the offices in the `entity_draw` index (split at the median office of
+    /// a sample of rows), so neither steps over the other's rows.
     pub(crate) async fn fast_draw_candidates(
         &self,
         scope: &ScopeFilter,
         q: &hongdun_store::CandidateQuery,
-    ) -> Option<StoreResult<Vec<hongdun_store::DrawCandidate>>> {
+    ) -> Option<StoreResult<hongdun_store::DrawCandidates>> {
+        use common::UnitSlice;
         let fast = self.fast.clone()?;
-        // Two readers, each on its own connection and core, each decoding the
-        // rows of one id parity: building ten million rows is CPU work, and
-        // splitting by office fails when the offices are unevenly sized.
-        let parts: Vec<(i64, i64)> = vec![(2, 0), (2, 1)];
+        let limited: Option<std::collections::HashSet<i64>> = match scope {
+            ScopeFilter::Limited { units, .. } => Some(units.iter().map(|u| u.0).collect()),
+            _ => None,
+        };
+        let split = {
+            let fast = fast.clone();
+            let limited = limited.clone();
+            tokio::task::spawn_blocking(move || {
+                fast.median_unit(&|u| limited.as_ref().is_none_or(|l| l.contains(&u)))
+            })
+            .await
+        };
+        let split = match split {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Some(Err(e)),
+            Err(e) => return Some(Err(StoreError::Other(format!("candidate split: {e}")))),
+        };
+        let mut parts: Vec<Vec<Option<UnitSlice>>> = match split {
+            Some(u) => vec![
+                vec![Some(UnitSlice::Unplaced), Some(UnitSlice::Below(u))],
+                vec![Some(UnitSlice::From(u))],
+            ],
+            None => vec![vec![None]],
+        };
+        if limited.is_some() {
+            // A limited scope lists its offices: nobody unplaced is in it.
+            parts[0].retain(|s| *s != Some(UnitSlice::Unplaced));
+        }
         let readers: Vec<_> = parts
-            .iter()
-            .map(|&slice| {
-                let (sql, args) = common::candidate_sql(scope, q, Some(slice));
+            .into_iter()
+            .map(|slices| {
+                let sqls: Vec<_> = slices
+                    .into_iter()
+                    .map(|slice| common::candidate_sql(scope, q, slice))
+                    .collect();
                 let fast = fast.clone();
                 tokio::task::spawn_blocking(move || {
                     let t = std::time::Instant::now();
-                    let out = fast.draw_candidates(&sql, args);
+                    let out = fast.draw_candidates(sqls);
                     tracing::debug!(
-                        rows = out.as_ref().map_or(0, Vec::len),
+                        rows = out.as_ref().map_or(0, |c| c.len()),
                         ms = t.elapsed().as_millis() as u64,
                         "candidate reader"
                     );
@@ -157,21 +188,18 @@ impl SqliteStore {
                 })
             })
             .collect();
-        let mut all = Vec::new();
+        let mut all: Option<hongdun_store::DrawCandidates> = None;
         for r in readers {
             match r.await {
-                Ok(Ok(mut rows)) => {
-                    if all.is_empty() {
-                        all = rows;
-                    } else {
-                        all.append(&mut rows);
-                    }
-                }
+                Ok(Ok(rows)) => match all.as_mut() {
+                    None => all = Some(rows),
+                    Some(a) => a.append(rows),
+                },
                 Ok(Err(e)) => return Some(Err(e)),
                 Err(e) => return Some(Err(StoreError::Other(format!("candidate reader: {e}")))),
             }
         }
-        Some(Ok(all))
+        Some(Ok(all.unwrap_or_default()))
     }
 
     /// The pool, for the conformance suite's direct-tampering tests.
@@ -229,6 +257,11 @@ pub(crate) async fn index_new_entities(
 /// list narrows licences by date; starting from the entities of a whole county
 /// is 20× slower). SQLite keeps the tables of a CROSS JOIN in the order written.
 pub(crate) const LICENCE_FIRST_JOIN: &str = "CROSS JOIN";
+/// A draw's team members from its tasks' team column (ids separated by spaces).
+pub(crate) const TASK_MEMBERS_FROM_TEAMS: &str =
+    "INSERT INTO inspection_task_member (task_id, user_id) \
+     SELECT t.id, CAST(j.value AS INTEGER) FROM inspection_task t, \
+     json_each('[' || replace(t.team, ' ', ',') || ']') j WHERE t.plan_id = $1";
 
 /// The secondary entity indexes a bulk load defers (the same as in migrations 0002, 0003 and 0005).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[

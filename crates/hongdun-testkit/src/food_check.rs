@@ -650,7 +650,7 @@ pub async fn demo_food_year(w: &World) {
     load_county(w).await;
     let app = &w.app;
     let food = app
-        .load_demo_food("331023", "a_admin", 5, 12)
+        .load_demo_food("331023", "a_admin", 5, 12, 14)
         .await
         .unwrap();
     assert!(food.cameras >= 12);

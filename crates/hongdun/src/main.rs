@@ -56,6 +56,9 @@ enum Command {
         /// The generator's seed (same seed, same demo).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Days of sunshine-kitchen heartbeats, up to today (default a year).
+        #[arg(long, default_value_t = hongdun_app::demo::DEMO_BEAT_DAYS)]
+        beat_days: u32,
     },
     /// Applies migrations and loads reference data, then exits.
     Migrate,
@@ -410,7 +413,13 @@ async fn demo_entities(app: &App, division: &str, n: u64, seed: u64) -> anyhow::
 /// A year of random inspections and hazards, and of complaints, reports and
 /// enquiries at the county rate (2,833 for 100,000 businesses), in every
 /// county of the demo (once each).
-async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyhow::Result<()> {
+async fn demo_years(
+    app: &App,
+    division: &str,
+    entities: u64,
+    seed: u64,
+    beat_days: u32,
+) -> anyhow::Result<()> {
     use hongdun_app::gen::complaints::CASES_PER_YEAR;
     let (mut tasks, mut hazards, mut cases, mut merged, mut closed, mut recovered) =
         (0, 0, 0, 0, 0, 0);
@@ -432,7 +441,7 @@ async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyh
         merged += year.merged;
         let k = (hongdun_app::demo::KITCHENS_PER_100K * c.rows / 100_000).clamp(5, 765);
         let f = app
-            .load_demo_food(&c.code, "admin", seed, k as usize)
+            .load_demo_food(&c.code, "admin", seed, k as usize, beat_days)
             .await
             .map_err(app_err)?;
         food.kitchens += f.kitchens;
@@ -461,7 +470,7 @@ async fn demo_years(app: &App, division: &str, entities: u64, seed: u64) -> anyh
             "生成阳光厨房 {} 家（摄像头 {} 路，近 {} 天心跳），食安封签 {} 枚（绑定订单 {} 枚，消费者报告破损 {} 枚）",
             food.kitchens,
             food.cameras,
-            hongdun_app::demo::DEMO_BEAT_DAYS,
+            beat_days,
             food.seals,
             food.bound,
             food.broken
@@ -596,6 +605,7 @@ async fn main() -> anyhow::Result<()> {
             entities,
             scale,
             seed,
+            beat_days,
             ..
         } => {
             let entities = match scale {
@@ -608,7 +618,7 @@ async fn main() -> anyhow::Result<()> {
             let (logins, _) = app.create_demo_region(&division).await.map_err(app_err)?;
             demo_entities(&app, &division, entities, seed).await?;
             if entities > 0 {
-                demo_years(&app, &division, entities, seed).await?;
+                demo_years(&app, &division, entities, seed, beat_days).await?;
             }
             let url = format!("http://{}/", cfg.bind);
             println!("\n红盾 Hongdun 演示 — {}", redact_url(&cfg.db));

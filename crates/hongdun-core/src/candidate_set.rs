@@ -1,0 +1,349 @@
+//! A draw's candidate list held compactly: a province's ten million businesses
+//! as a few flat arrays (the ids in one string, classes and grids as small
+//! numbers into their distinct values) instead of thirty million strings, and
+//! their canonical (byte) order by sorting one array of packed integers.
+use crate::inspection::{Candidate, DrawError};
+use std::collections::HashMap;
+
+/// The frozen candidate list of a draw, in the order it was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CandidateSet {
+    ids: String,
+    /// End of each id in `ids`.
+    ends: Vec<u32>,
+    /// Index into `classes`.
+    class: Vec<u16>,
+    classes: Vec<String>,
+    /// 0: no grid; n: `grids[n - 1]`.
+    grid: Vec<u32>,
+    grids: Vec<String>,
+    grid_index: HashMap<String, u32>,
+}
+
+impl CandidateSet {
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            ids: String::with_capacity(n * 18),
+            ends: Vec::with_capacity(n),
+            class: Vec::with_capacity(n),
+            grid: Vec::with_capacity(n),
+            ..Self::default()
+        }
+    }
+
+    pub fn from_candidates(list: &[Candidate]) -> Self {
+        let mut s = Self::with_capacity(list.len());
+        for c in list {
+            s.push(&c.id, &c.class, c.grid.as_deref());
+        }
+        s
+    }
+
+    pub fn to_candidates(&self) -> Vec<Candidate> {
+        (0..self.len())
+            .map(|i| Candidate {
+                id: self.id(i).to_owned(),
+                class: self.class(i).to_owned(),
+                grid: self.grid(i).map(str::to_owned),
+            })
+            .collect()
+    }
+
+    pub fn push(&mut self, id: &str, class: &str, grid: Option<&str>) {
+        self.ids.push_str(id);
+        let end = u32::try_from(self.ids.len()).expect("candidate ids under 4 GiB");
+        self.ends.push(end);
+        // Few classes (A–D): a scan beats hashing.
+        let c = match self.classes.iter().position(|x| x == class) {
+            Some(c) => c,
+            None => {
+                self.classes.push(class.to_owned());
+                self.classes.len() - 1
+            }
+        };
+        self.class
+            .push(u16::try_from(c).expect("under 65,536 classes"));
+        let g = match grid {
+            None => 0,
+            Some(g) => match self.grid_index.get(g) {
+                Some(&n) => n,
+                None => {
+                    self.grids.push(g.to_owned());
+                    let n = self.grids.len() as u32;
+                    self.grid_index.insert(g.to_owned(), n);
+                    n
+                }
+            },
+        };
+        self.grid.push(g);
+    }
+
+    /// Appends another set (a second reader's rows).
+    pub fn append(&mut self, other: &CandidateSet) {
+        self.ids.reserve(other.ids.len());
+        self.ends.reserve(other.len());
+        self.class.reserve(other.len());
+        self.grid.reserve(other.len());
+        for i in 0..other.len() {
+            self.push(other.id(i), other.class(i), other.grid(i));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.ids[start..self.ends[i] as usize]
+    }
+
+    pub fn class(&self, i: usize) -> &str {
+        &self.classes[self.class[i] as usize]
+    }
+
+    /// The class of candidate `i` as an index into [`CandidateSet::classes`].
+    pub fn class_index(&self, i: usize) -> usize {
+        self.class[i] as usize
+    }
+
+    /// The distinct classes, in the order first seen.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    pub fn grid(&self, i: usize) -> Option<&str> {
+        match self.grid[i] {
+            0 => None,
+            n => Some(&self.grids[n as usize - 1]),
+        }
+    }
+
+    /// Every id, borrowed, in list order.
+    pub fn ids(&self) -> Vec<&str> {
+        (0..self.len()).map(|i| self.id(i)).collect()
+    }
+
+    /// Positions in id order (byte order, as `str` compares), or the first id
+    /// listed twice.
+    pub fn canonical_order(&self) -> Result<Vec<u32>, DrawError> {
+        match self.packed_keys() {
+            Some(keys) => self.order_packed(keys),
+            None => self.order_general(),
+        }
+    }
+
+    /// The frozen list as hashed: `id \t class \t grid \n` per candidate, in `order`.
+    pub fn canonical_text(&self, order: &[u32]) -> String {
+        let mut s = String::with_capacity(self.ids.len() + self.len() * 4);
+        for &i in order {
+            let i = i as usize;
+            s.push_str(self.id(i));
+            s.push('\t');
+            s.push_str(self.class(i));
+            s.push('\t');
+            s.push_str(self.grid(i).unwrap_or(""));
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Every id as one integer whose order is the ids' byte order, with its
+    /// position in the low bits — when every id is at most 18 symbols of the
+    /// credit-code alphabet (credit codes, 15-digit registration numbers).
+    /// Each symbol takes 5 bits as its rank + 1 (0 marks the end of a shorter
+    /// id, which sorts before its extensions, as bytes do).
+    fn packed_keys(&self) -> Option<Vec<u128>> {
+        const POS_BITS: u32 = 128 - 90;
+        if self.len() as u128 >= 1u128 << POS_BITS {
+            return None;
+        }
+        let mut rank = [0u8; 256];
+        for (r, &b) in PACK_ALPHABET.iter().enumerate() {
+            rank[b as usize] = r as u8 + 1;
+        }
+        let mut keys = Vec::with_capacity(self.len());
+        let mut start = 0usize;
+        for (i, &end) in self.ends.iter().enumerate() {
+            let id = &self.ids.as_bytes()[start..end as usize];
+            start = end as usize;
+            if id.len() > 18 {
+                return None;
+            }
+            let mut k: u128 = 0;
+            for &b in id {
+                let r = rank[b as usize];
+                if r == 0 {
+                    return None;
+                }
+                k = (k << 5) | u128::from(r);
+            }
+            k <<= 5 * (18 - id.len() as u32);
+            keys.push((k << POS_BITS) | i as u128);
+        }
+        Some(keys)
+    }
+
+    fn order_packed(&self, mut keys: Vec<u128>) -> Result<Vec<u32>, DrawError> {
+        const POS_MASK: u128 = (1u128 << 38) - 1;
+        sort_parallel(&mut keys);
+        for w in keys.windows(2) {
+            if w[0] >> 38 == w[1] >> 38 {
+                let id = self.id((w[0] & POS_MASK) as usize);
+                return Err(DrawError::DuplicateCandidate(id.to_owned()));
+            }
+        }
+        Ok(keys.into_iter().map(|k| (k & POS_MASK) as u32).collect())
+    }
+
+    /// Any ids: fixed 24-byte prefixes in one contiguous array, whole ids
+    /// compared only where prefixes tie.
+    fn order_general(&self) -> Result<Vec<u32>, DrawError> {
+        let mut keys: Vec<(u128, u64, u32)> = (0..self.len())
+            .map(|i| {
+                let mut k = [0u8; 24];
+                let b = self.id(i).as_bytes();
+                let n = b.len().min(24);
+                k[..n].copy_from_slice(&b[..n]);
+                let hi = u128::from_be_bytes(k[..16].try_into().expect("16 bytes"));
+                let lo = u64::from_be_bytes(k[16..].try_into().expect("8 bytes"));
+                (hi, lo, i as u32)
+            })
+            .collect();
+        let id = |k: &(u128, u64, u32)| self.id(k.2 as usize);
+        keys.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| id(a).cmp(id(b))));
+        for w in keys.windows(2) {
+            if (w[0].0, w[0].1) == (w[1].0, w[1].1) && id(&w[0]) == id(&w[1]) {
+                return Err(DrawError::DuplicateCandidate(id(&w[0]).to_owned()));
+            }
+        }
+        Ok(keys.into_iter().map(|k| k.2).collect())
+    }
+}
+
+/// The symbols of credit codes (GB 32100: digits and capitals without I O S V Z)
+/// and registration numbers, in byte order.
+const PACK_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/// Sorts on every core: halves sorted apart, then merged.
+fn sort_parallel(keys: &mut Vec<u128>) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if keys.len() < 100_000 || threads == 1 {
+        keys.sort_unstable();
+        return;
+    }
+    let mid = keys.len() / 2;
+    {
+        let (a, b) = keys.split_at_mut(mid);
+        std::thread::scope(|s| {
+            s.spawn(|| a.sort_unstable());
+            b.sort_unstable();
+        });
+    }
+    let mut out = Vec::with_capacity(keys.len());
+    let (a, b) = keys.split_at(mid);
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    *keys = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn set(ids: &[&str]) -> CandidateSet {
+        let mut s = CandidateSet::default();
+        for (i, id) in ids.iter().enumerate() {
+            s.push(id, ["A", "B"][i % 2], (i % 3 == 0).then_some("g1"));
+        }
+        s
+    }
+
+    fn byte_order(s: &CandidateSet) -> Vec<u32> {
+        let mut o: Vec<u32> = (0..s.len() as u32).collect();
+        o.sort_by(|&a, &b| s.id(a as usize).cmp(s.id(b as usize)));
+        o
+    }
+
+    #[test]
+    fn round_trips_its_candidates() {
+        let s = set(&["91330000X", "92330000Y", "1"]);
+        assert_eq!(CandidateSet::from_candidates(&s.to_candidates()), s);
+        assert_eq!(s.grid(0), Some("g1"));
+        assert_eq!(s.grid(1), None);
+        assert_eq!(s.class(1), "B");
+    }
+
+    #[test]
+    fn shorter_ids_sort_before_their_extensions() {
+        let s = set(&[
+            "330000000000001",
+            "33000000000000",
+            "91330000MA2A0000X1",
+            "0",
+        ]);
+        assert!(s.packed_keys().is_some());
+        assert_eq!(s.canonical_order().unwrap(), byte_order(&s));
+    }
+
+    #[test]
+    fn duplicates_are_found_on_both_paths() {
+        let packed = set(&["91330000MA2A0000X1", "92", "91330000MA2A0000X1"]);
+        assert_eq!(
+            packed.canonical_order(),
+            Err(DrawError::DuplicateCandidate("91330000MA2A0000X1".into()))
+        );
+        let general = set(&["甲", "乙", "甲"]);
+        assert!(general.packed_keys().is_none());
+        assert_eq!(
+            general.canonical_order(),
+            Err(DrawError::DuplicateCandidate("甲".into()))
+        );
+    }
+
+    #[test]
+    fn the_parallel_sort_keeps_byte_order() {
+        let ids: Vec<String> = (0..150_000u64)
+            .map(|i| format!("9{}3310{:06}X{}", i % 7, (i * 7919) % 1_000_003, i % 10))
+            .collect();
+        let s = set(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(s.canonical_order().unwrap(), byte_order(&s));
+    }
+
+    proptest! {
+        /// The packed order and the general one are the ids' byte order, for
+        /// credit-code-like ids and for anything else.
+        #[test]
+        fn order_is_byte_order(
+            codes in proptest::collection::btree_set("[0-9A-HJ-NP-RT-UW-Y]{1,18}", 0..300),
+            other in proptest::collection::btree_set("[a-z0-9IO-]{1,30}", 0..50),
+        ) {
+            let codes: Vec<&str> = codes.iter().map(String::as_str).rev().collect();
+            let s = set(&codes);
+            prop_assert!(s.packed_keys().is_some());
+            prop_assert_eq!(s.canonical_order().unwrap(), byte_order(&s));
+            let mut mixed = codes.clone();
+            mixed.extend(other.iter().map(String::as_str));
+            mixed.sort_unstable();
+            mixed.dedup();
+            mixed.reverse();
+            let s = set(&mixed);
+            prop_assert_eq!(s.canonical_order().unwrap(), byte_order(&s));
+        }
+    }
+}
