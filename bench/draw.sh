@@ -81,7 +81,7 @@ print(plan["id"])
 PY
 )
 kill $SERVER; wait $SERVER 2>/dev/null || true
-/usr/bin/time -v "$BIN" --db "sqlite://$RUN" --log "${DRAW_LOG:-info}" draw run --plan "$PLAN" --seed 20261123 >"$DIR/draw-run.out" 2>"$DIR/draw-run.err"
+/usr/bin/time -v ${WRAP:-} "$BIN" --db "sqlite://$RUN" --log "${DRAW_LOG:-info}" draw run --plan "$PLAN" --seed 20261123 >"$DIR/draw-run.out" 2>"$DIR/draw-run.err"
 sed 's/\x1b\[[0-9;]*m//g' "$DIR/draw-run.err" | grep -o 'candidates=[0-9]* picks=[0-9]* read_ms=[0-9]* draw_ms=[0-9]* store_ms=[0-9]*' || cat "$DIR/draw-run.err"
 grep '抽取完成' "$DIR/draw-run.out"
 echo "peak RSS $(( $(grep 'Maximum resident' "$DIR/draw-run.err" | sed 's/.*: //') / 1024 )) MiB; ratios $RATIOS"

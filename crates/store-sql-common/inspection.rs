@@ -176,23 +176,28 @@ pub(crate) enum SqlArg {
     Time(chrono::DateTime<chrono::Utc>),
 }
 
-/// One part of the candidate read, by office id (`unit_id`). SQLite's readers
-/// use it; PostgreSQL reads in one statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One part of the candidate read, by office and kind: the `entity_draw`
+/// index is led by status, office and kind, so each part is one stretch of
+/// it. SQLite's readers use it; PostgreSQL reads in one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(dead_code)]
 pub(crate) enum UnitSlice {
     /// Businesses placed in no office (whole-jurisdiction scopes only).
     Unplaced,
-    Below(i64),
-    From(i64),
+    /// Offices (and kinds) before the split point.
+    Below(i64, String),
+    /// The split point and after.
+    From(i64, String),
 }
 
 impl UnitSlice {
-    fn holds(self, unit: i64) -> bool {
+    /// Whether a scope's office falls in this part (a limited scope splits
+    /// by office only).
+    fn holds(&self, unit: i64) -> bool {
         match self {
             Self::Unplaced => false,
-            Self::Below(u) => unit < u,
-            Self::From(u) => unit >= u,
+            Self::Below(u, _) => unit < *u,
+            Self::From(u, _) => unit >= *u,
         }
     }
 }
@@ -205,7 +210,7 @@ impl UnitSlice {
 pub(crate) fn candidate_sql(
     scope: &ScopeFilter,
     q: &CandidateQuery,
-    slice: Option<UnitSlice>,
+    slice: Option<&UnitSlice>,
 ) -> (String, Vec<SqlArg>) {
     let mut sql = String::from(
         "SELECT e.id, COALESCE(e.uscc, e.reg_no) AS code, COALESCE(e.risk_class, 'B') AS class, \
@@ -219,7 +224,10 @@ pub(crate) fn candidate_sql(
     if let ScopeFilter::Limited { units, .. } = scope {
         // Candidates are never a person's own records: only the unit part applies.
         sql.push_str(" AND e.unit_id IN (NULL");
-        for u in units.iter().filter(|u| slice.is_none_or(|s| s.holds(u.0))) {
+        for u in units
+            .iter()
+            .filter(|u| slice.as_ref().is_none_or(|s| s.holds(u.0)))
+        {
             sql.push_str(", ");
             sql.push_str(&bind(&mut args, SqlArg::Int(u.0)));
         }
@@ -228,13 +236,17 @@ pub(crate) fn candidate_sql(
         match slice {
             None => {}
             Some(UnitSlice::Unplaced) => sql.push_str(" AND e.unit_id IS NULL"),
-            Some(UnitSlice::Below(u)) => {
-                let u = bind(&mut args, SqlArg::Int(u));
-                sql.push_str(&format!(" AND e.unit_id < {u}"));
+            // Row values: (office, kind) against the split point, a range of
+            // the index. Neither is NULL here (unplaced rows are their own part).
+            Some(UnitSlice::Below(u, k)) => {
+                let u = bind(&mut args, SqlArg::Int(*u));
+                let k = bind(&mut args, SqlArg::Text(k.clone()));
+                sql.push_str(&format!(" AND (e.unit_id, e.kind) < ({u}, {k})"));
             }
-            Some(UnitSlice::From(u)) => {
-                let u = bind(&mut args, SqlArg::Int(u));
-                sql.push_str(&format!(" AND e.unit_id >= {u}"));
+            Some(UnitSlice::From(u, k)) => {
+                let u = bind(&mut args, SqlArg::Int(*u));
+                let k = bind(&mut args, SqlArg::Text(k.clone()));
+                sql.push_str(&format!(" AND (e.unit_id, e.kind) >= ({u}, {k})"));
             }
         }
     }
@@ -686,10 +698,18 @@ impl InspectionStore for Backend {
     async fn save_draw(
         &self,
         ctx: &AuditCtx,
-        d: &NewDraw,
+        d: NewDraw,
         list: &PackedList,
         tasks: &[NewTask],
     ) -> StoreResult<Draw> {
+        let started = std::time::Instant::now();
+        let lap = |what: &str| {
+            tracing::debug!(
+                step = what,
+                ms = started.elapsed().as_millis() as u64,
+                "save_draw"
+            )
+        };
         let mut tx = self.begin_write().await?;
         let at = now();
         let sampling = d.sampling.to_string();
@@ -726,22 +746,23 @@ impl InspectionStore for Backend {
             id: get(&r, "id")?,
             plan_id: d.plan_id,
             unit_id: d.unit_id,
-            kind: d.kind.clone(),
-            seed: d.seed.clone(),
-            seed_source: d.seed_source.clone(),
-            seed_hash: d.seed_hash.clone(),
-            algorithm: d.algorithm.clone(),
+            kind: d.kind,
+            seed: d.seed,
+            seed_source: d.seed_source,
+            seed_hash: d.seed_hash,
+            algorithm: d.algorithm,
             algorithm_version: d.algorithm_version,
-            sampling: d.sampling.clone(),
+            sampling: d.sampling,
             team_size: d.team_size,
             candidates_count: d.candidates_count,
-            candidates_sha256: d.candidates_sha256.clone(),
-            inspectors: d.inspectors.clone(),
-            inspectors_sha256: d.inspectors_sha256.clone(),
-            outcome: d.outcome.clone(),
+            candidates_sha256: d.candidates_sha256,
+            inspectors: d.inspectors,
+            inspectors_sha256: d.inspectors_sha256,
+            outcome: d.outcome,
             drawn_by: ctx.actor_name.clone(),
             drawn_at: at,
         };
+        lap("draw row");
         for (chunk, bytes) in list.chunks.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO inspection_draw_list (draw_id, chunk, data, lz4) VALUES ($1, $2, '', $3)",
@@ -753,23 +774,45 @@ impl InspectionStore for Backend {
             .await
             .map_err(map_err)?;
         }
-        if let Some(plan_id) = d.plan_id {
-            for (n, batch) in tasks.chunks(1000).enumerate() {
-                let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO inspection_task (plan_id, draw_id, seq, entity_id, unit_id, team, status, updated_at) ",
+        if let Some(plan_id) = draw.plan_id {
+            lap("list");
+            // Integers and the team text (digits and spaces) go in as literals:
+            // binding eight values for each of 150,000 tasks costs more than
+            // the insert. The rest are bound once per statement.
+            // Written in entity order (each keeps its seq): the check of each
+            // row's entity then walks the register's table forwards instead of
+            // jumping about a province's file.
+            let mut order: Vec<usize> = (0..tasks.len()).collect();
+            order.sort_unstable_by_key(|&i| tasks[i].entity_id);
+            for batch in order.chunks(5000) {
+                let mut sql = String::with_capacity(batch.len() * 48 + 200);
+                sql.push_str(
+                    "INSERT INTO inspection_task (plan_id, draw_id, seq, entity_id, unit_id, team, status, updated_at) VALUES ",
                 );
-                qb.push_values(batch.iter().enumerate(), |mut b, (i, t)| {
-                    b.push_bind(plan_id)
-                        .push_bind(draw.id)
-                        .push_bind((n * 1000 + i + 1) as i32)
-                        .push_bind(t.entity_id)
-                        .push_bind(t.unit_id.map(|u| u.0))
-                        .push_bind(ids_text(&t.team, |u| u.0))
-                        .push_bind("assigned")
-                        .push_bind(at);
-                });
-                qb.build().execute(&mut *tx).await.map_err(map_err)?;
+                for (k, &i) in batch.iter().enumerate() {
+                    use std::fmt::Write;
+                    if k > 0 {
+                        sql.push(',');
+                    }
+                    let t = &tasks[i];
+                    let unit = t.unit_id.map_or("NULL".to_owned(), |u| u.0.to_string());
+                    let _ = write!(
+                        sql,
+                        "($1, $2, {}, {}, {unit}, '{}', 'assigned', $3)",
+                        i + 1,
+                        t.entity_id,
+                        ids_text(&t.team, |u| u.0),
+                    );
+                }
+                sqlx::query(&sql)
+                    .bind(plan_id)
+                    .bind(draw.id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
             }
+            lap("tasks");
             // Each team member from the team column, in one statement (a plan
             // is drawn once, so its tasks are this draw's).
             sqlx::query(crate::TASK_MEMBERS_FROM_TEAMS)
@@ -795,17 +838,19 @@ impl InspectionStore for Backend {
                 draw.id,
                 None,
                 Some(&serde_json::json!({
-                    "plan_id": d.plan_id,
-                    "kind": d.kind,
-                    "seed_hash": d.seed_hash,
-                    "candidates_sha256": d.candidates_sha256,
-                    "candidates": d.candidates_count,
+                    "plan_id": draw.plan_id,
+                    "kind": draw.kind,
+                    "seed_hash": draw.seed_hash,
+                    "candidates_sha256": draw.candidates_sha256,
+                    "candidates": draw.candidates_count,
                     "tasks": tasks.len(),
                 })),
             ),
         )
         .await?;
+        lap("members, plan, audit");
         tx.commit().await?;
+        lap("commit");
         Ok(draw)
     }
 

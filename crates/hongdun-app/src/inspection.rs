@@ -705,8 +705,10 @@ impl App {
         // Hashing ten million tickets is CPU work: off the async workers.
         let (found, inspectors, drawn, tasks, packed) = tokio::task::spawn_blocking(move || {
             let (seed, sampling, team_size) = spec;
+            let t = std::time::Instant::now();
             let drawn = draw_set(&seed, &sampling, team_size, &found.set, &inspectors)
                 .map_err(|e| AppError::rule(&e, Some("pool")))?;
+            let drawn_ms = t.elapsed().as_millis() as u64;
             let tasks: Vec<NewTask> = drawn
                 .chosen
                 .iter()
@@ -723,6 +725,13 @@ impl App {
                 .collect();
             // The frozen list compressed here, on every core, not on an async worker.
             let packed = PackedList::pack(&drawn.list);
+            tracing::debug!(
+                drawn_ms,
+                tasks_and_pack_ms = t.elapsed().as_millis() as u64 - drawn_ms,
+                chunks = packed.chunks.len(),
+                bytes = packed.chunks.iter().map(Vec::len).sum::<usize>(),
+                "draw computed"
+            );
             AppResult::Ok((found, inspectors, drawn, tasks, packed))
         })
         .await
@@ -749,10 +758,11 @@ impl App {
             outcome: serde_json::to_value(&outcome)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
-        let saved = self.store.save_draw(ctx, &new, &packed, &tasks).await?;
+        let candidates = new.candidates_count;
+        let saved = self.store.save_draw(ctx, new, &packed, &tasks).await?;
         tracing::info!(
             plan = plan.id,
-            candidates = new.candidates_count,
+            candidates,
             picks = tasks.len(),
             read_ms = read.as_millis() as u64,
             draw_ms = (computed - read).as_millis() as u64,
@@ -1456,7 +1466,7 @@ impl App {
             .store
             .save_draw(
                 &p.audit_ctx(),
-                &new,
+                new,
                 &PackedList::pack(&canonical_candidates(&input_draw.candidates)),
                 &[],
             )

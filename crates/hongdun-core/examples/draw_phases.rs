@@ -1,9 +1,7 @@
 //! Times the phases of a draw over N synthetic candidates in memory (no
 //! database): `cargo run --release -p hongdun-core --example draw_phases -- 10000000`.
 //! Used by bench/README.md to say where a province-scale draw spends its time.
-use hongdun_core::inspection::{
-    canonical_order, draw_with_list, Candidate, DrawInput, PoolInspector, Sampling,
-};
+use hongdun_core::inspection::{draw_set, Candidate, CandidateSet, PoolInspector, Sampling};
 use hongdun_core::sampling::{sha256_hex, Sampler};
 use std::time::Instant;
 
@@ -26,11 +24,25 @@ fn main() {
         .collect();
     println!("build {n} candidates: {:?}", t.elapsed());
     let t = Instant::now();
-    let order = canonical_order(&candidates).unwrap();
-    println!("canonical order: {:?}", t.elapsed());
-    drop(order);
+    let set = CandidateSet::from_candidates(&candidates);
+    drop(candidates);
+    println!("compact set: {:?}", t.elapsed());
+    let t = Instant::now();
+    let order = set.canonical_order().unwrap();
+    println!(
+        "canonical order (packed keys, all cores): {:?}",
+        t.elapsed()
+    );
+    let t = Instant::now();
+    let text = set.canonical_text(&order);
+    println!(
+        "canonical text ({} MiB): {:?}",
+        text.len() >> 20,
+        t.elapsed()
+    );
+    drop((order, text));
     let s = Sampler::new("20261123");
-    let ids: Vec<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
+    let ids = set.ids();
     let t = Instant::now();
     let keys = s.keys(&ids);
     println!("tickets (keys, all cores): {:?}", t.elapsed());
@@ -39,33 +51,28 @@ fn main() {
     let big = "x".repeat(200 << 20);
     let _ = sha256_hex(&big);
     println!("sha256 of 200 MiB: {:?}", t.elapsed());
-    let input = DrawInput {
-        seed: "20261123".into(),
-        sampling: Sampling::Ratio {
-            ratios: [
-                ("A".into(), 50),
-                ("B".into(), 100),
-                ("C".into(), 300),
-                ("D".into(), 1000),
-            ]
-            .into(),
-        },
-        team_size: 2,
-        candidates,
-        inspectors: (0..20)
-            .map(|i| PoolInspector {
-                cert_no: format!("3310239{i:04}"),
-                grid: Some(format!("331023-amr-g{:03}-1", i)),
-                conflicts: Default::default(),
-            })
-            .collect(),
+    let sampling = Sampling::Ratio {
+        ratios: [
+            ("A".into(), 50),
+            ("B".into(), 100),
+            ("C".into(), 300),
+            ("D".into(), 1000),
+        ]
+        .into(),
     };
+    let inspectors: Vec<PoolInspector> = (0..20)
+        .map(|i| PoolInspector {
+            cert_no: format!("3310239{i:04}"),
+            grid: Some(format!("331023-amr-g{:03}-1", i)),
+            conflicts: Default::default(),
+        })
+        .collect();
     let t = Instant::now();
-    let (outcome, list) = draw_with_list(&input).unwrap();
+    let d = draw_set("20261123", &sampling, 2, &set, &inspectors).unwrap();
     println!(
         "whole draw: {:?} ({} picks, list {} MiB)",
         t.elapsed(),
-        outcome.picks.len(),
-        list.len() >> 20
+        d.outcome.picks.len(),
+        d.list.len() >> 20
     );
 }

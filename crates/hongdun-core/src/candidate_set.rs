@@ -53,6 +53,16 @@ impl CandidateSet {
         self.ids.push_str(id);
         let end = u32::try_from(self.ids.len()).expect("candidate ids under 4 GiB");
         self.ends.push(end);
+        let c = self.intern_class(class);
+        self.class.push(c);
+        let g = match grid {
+            None => 0,
+            Some(g) => self.intern_grid(g),
+        };
+        self.grid.push(g);
+    }
+
+    fn intern_class(&mut self, class: &str) -> u16 {
         // Few classes (A–D): a scan beats hashing.
         let c = match self.classes.iter().position(|x| x == class) {
             Some(c) => c,
@@ -61,32 +71,34 @@ impl CandidateSet {
                 self.classes.len() - 1
             }
         };
-        self.class
-            .push(u16::try_from(c).expect("under 65,536 classes"));
-        let g = match grid {
-            None => 0,
-            Some(g) => match self.grid_index.get(g) {
-                Some(&n) => n,
-                None => {
-                    self.grids.push(g.to_owned());
-                    let n = self.grids.len() as u32;
-                    self.grid_index.insert(g.to_owned(), n);
-                    n
-                }
-            },
-        };
-        self.grid.push(g);
+        u16::try_from(c).expect("under 65,536 classes")
     }
 
-    /// Appends another set (a second reader's rows).
-    pub fn append(&mut self, other: &CandidateSet) {
-        self.ids.reserve(other.ids.len());
-        self.ends.reserve(other.len());
-        self.class.reserve(other.len());
-        self.grid.reserve(other.len());
-        for i in 0..other.len() {
-            self.push(other.id(i), other.class(i), other.grid(i));
+    fn intern_grid(&mut self, grid: &str) -> u32 {
+        if let Some(&n) = self.grid_index.get(grid) {
+            return n;
         }
+        self.grids.push(grid.to_owned());
+        let n = self.grids.len() as u32;
+        self.grid_index.insert(grid.to_owned(), n);
+        n
+    }
+
+    /// Appends another set (a second reader's rows): its arrays copied whole,
+    /// its classes and grids mapped onto this set's.
+    pub fn append(&mut self, other: &CandidateSet) {
+        let base = u32::try_from(self.ids.len()).expect("candidate ids under 4 GiB");
+        u32::try_from(self.ids.len() + other.ids.len()).expect("candidate ids under 4 GiB");
+        self.ids.push_str(&other.ids);
+        self.ends.extend(other.ends.iter().map(|&e| e + base));
+        let classes: Vec<u16> = other.classes.iter().map(|c| self.intern_class(c)).collect();
+        self.class
+            .extend(other.class.iter().map(|&c| classes[c as usize]));
+        let grids: Vec<u32> = std::iter::once(0)
+            .chain(other.grids.iter().map(|g| self.intern_grid(g)))
+            .collect();
+        self.grid
+            .extend(other.grid.iter().map(|&g| grids[g as usize]));
     }
 
     pub fn len(&self) -> usize {
@@ -287,6 +299,33 @@ mod tests {
         assert_eq!(s.grid(0), Some("g1"));
         assert_eq!(s.grid(1), None);
         assert_eq!(s.class(1), "B");
+    }
+
+    #[test]
+    fn appending_maps_classes_and_grids() {
+        let mut a = CandidateSet::default();
+        a.push("1", "B", Some("g2"));
+        let mut b = CandidateSet::default();
+        b.push("2", "A", Some("g1"));
+        b.push("3", "B", None);
+        b.push("4", "C", Some("g2"));
+        a.append(&b);
+        let got: Vec<(String, String, Option<String>)> = a
+            .to_candidates()
+            .into_iter()
+            .map(|c| (c.id, c.class, c.grid))
+            .collect();
+        let want = [
+            ("1", "B", Some("g2")),
+            ("2", "A", Some("g1")),
+            ("3", "B", None),
+            ("4", "C", Some("g2")),
+        ];
+        assert_eq!(
+            got,
+            want.map(|(i, c, g)| (i.to_owned(), c.to_owned(), g.map(str::to_owned)))
+        );
+        assert_eq!(a.classes().len(), 3);
     }
 
     #[test]

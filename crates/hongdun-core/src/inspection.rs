@@ -233,23 +233,28 @@ pub fn draw_set(
             id: set.id(i).to_owned(),
         });
     }
-    let order = set.canonical_order()?;
     let mut certs = HashSet::new();
-    for i in inspectors {
-        if !certs.insert(i.cert_no.as_str()) {
-            return Err(DrawError::DuplicateInspector(i.cert_no.clone()));
-        }
+    if let Some(dup) = inspectors
+        .iter()
+        .find(|i| !certs.insert(i.cert_no.as_str()))
+    {
+        // A duplicate candidate is reported first, as the list comes first.
+        set.canonical_order()?;
+        return Err(DrawError::DuplicateInspector(dup.cert_no.clone()));
     }
-    // The frozen list and its fingerprint are written on one thread while the
-    // tickets, quotas and teams are worked out on the others.
+    // The canonical order, the frozen list and its fingerprint are worked out
+    // on one thread while the tickets, quotas and teams are on the others: the
+    // tickets do not depend on the order. A duplicate still wins over any
+    // error of the draw itself, as if the order came first.
     std::thread::scope(|scope| {
         let listing = scope.spawn(|| {
+            let order = set.canonical_order()?;
             let list = set.canonical_text(&order);
             let hash = sha256_hex(&list);
-            (list, hash)
+            Ok::<_, DrawError>((list, hash))
         });
         let drawn = select_and_staff(seed, sampling, team_size, set, inspectors);
-        let (list, hash) = listing.join().expect("list thread");
+        let (list, hash) = listing.join().expect("list thread")?;
         let (mut outcome, chosen) = drawn?;
         outcome.candidates_sha256 = hash;
         Ok(SetDraw {

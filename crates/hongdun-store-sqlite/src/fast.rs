@@ -136,10 +136,13 @@ impl FastReads {
     pub(crate) fn draw_candidates(
         &self,
         parts: Vec<(String, Vec<crate::common::SqlArg>)>,
+        expected: usize,
     ) -> StoreResult<DrawCandidates> {
         use crate::common::SqlArg;
         self.with(|conn| {
-            let mut out = DrawCandidates::default();
+            // Sized once: arrays of millions doubling as they fill would be
+            // copied and faulted in again at every step.
+            let mut out = DrawCandidates::with_capacity(expected);
             for (sql, args) in parts {
                 let values: Vec<Value> = args
                     .into_iter()
@@ -171,15 +174,18 @@ impl FastReads {
         })
     }
 
-    /// The office id that splits the active register in two about equal halves,
-    /// from a thousand evenly spaced rows (point reads, a few milliseconds).
-    pub(crate) fn median_unit(&self, keep: &dyn Fn(i64) -> bool) -> StoreResult<Option<i64>> {
+    /// The (office, kind) that splits the active register in two about equal
+    /// halves, from a thousand evenly spaced rows (point reads, milliseconds).
+    pub(crate) fn split_point(
+        &self,
+        keep: &dyn Fn(i64) -> bool,
+    ) -> StoreResult<(usize, Option<(i64, String)>)> {
         self.with(|conn| {
             let max: Option<i64> = conn
                 .query_row("SELECT MAX(id) FROM entity", [], |r| r.get(0))
                 .map_err(fail)?;
             let Some(max) = max.filter(|&m| m > 0) else {
-                return Ok(None);
+                return Ok((0, None));
             };
             let step = (max / 1000).max(1);
             let ids: Vec<String> = (0..1000)
@@ -191,28 +197,35 @@ impl FastReads {
             // planner walk the entity_draw index instead of reading 1,000 rows.
             let mut stmt = conn
                 .prepare(&format!(
-                    "SELECT unit_id, status = 'active' FROM entity WHERE id IN ({})",
+                    "SELECT unit_id, kind, status = 'active' FROM entity WHERE id IN ({})",
                     ids.join(",")
                 ))
                 .map_err(fail)?;
             let rows = stmt
                 .query_map([], |r| {
-                    Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, bool>(1)?))
+                    Ok((
+                        r.get::<_, Option<i64>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, bool>(2)?,
+                    ))
                 })
                 .map_err(fail)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(fail)?;
-            let mut units: Vec<i64> = rows
+            let mut points: Vec<(i64, String)> = rows
                 .into_iter()
-                .filter_map(|(u, active)| u.filter(|&u| active && keep(u)))
+                .filter_map(|(u, kind, active)| u.filter(|&u| active && keep(u)).map(|u| (u, kind)))
                 .collect();
-            if units.len() < 2 {
-                return Ok(None);
+            // Rows each half may hold: the share of the sample in scope and
+            // active, with a margin.
+            let expected = (max as usize / 2) * (points.len() + 50) / ids.len().max(1);
+            if points.len() < 2 {
+                return Ok((expected * 2, None));
             }
-            units.sort_unstable();
-            let median = units[units.len() / 2];
-            // Every sampled row in one office: nothing to split at.
-            Ok((median > units[0]).then_some(median))
+            points.sort_unstable();
+            let median = points[points.len() / 2].clone();
+            // Every sampled row in one stretch: nothing to split at.
+            Ok((expected, (median > points[0]).then_some(median)))
         })
     }
 

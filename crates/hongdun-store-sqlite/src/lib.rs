@@ -131,8 +131,8 @@ impl SqliteStore {
 
     /// A draw's candidate list on blocking threads from the read-only pool: two
     /// readers, each on its own connection and core, each walking its own half
-    /// of the offices in the `entity_draw` index (split at the median office of
-    /// a sample of rows), so neither steps over the other's rows.
+    /// of the `entity_draw` index (split at the median office and kind of a
+    /// sample of rows), so neither steps over the other's rows.
     pub(crate) async fn fast_draw_candidates(
         &self,
         scope: &ScopeFilter,
@@ -148,19 +148,22 @@ impl SqliteStore {
             let fast = fast.clone();
             let limited = limited.clone();
             tokio::task::spawn_blocking(move || {
-                fast.median_unit(&|u| limited.as_ref().is_none_or(|l| l.contains(&u)))
+                fast.split_point(&|u| limited.as_ref().is_none_or(|l| l.contains(&u)))
             })
             .await
         };
-        let split = match split {
+        let (expected, split) = match split {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => return Some(Err(e)),
             Err(e) => return Some(Err(StoreError::Other(format!("candidate split: {e}")))),
         };
         let mut parts: Vec<Vec<Option<UnitSlice>>> = match split {
-            Some(u) => vec![
-                vec![Some(UnitSlice::Unplaced), Some(UnitSlice::Below(u))],
-                vec![Some(UnitSlice::From(u))],
+            Some((u, kind)) => vec![
+                vec![
+                    Some(UnitSlice::Unplaced),
+                    Some(UnitSlice::Below(u, kind.clone())),
+                ],
+                vec![Some(UnitSlice::From(u, kind))],
             ],
             None => vec![vec![None]],
         };
@@ -173,12 +176,12 @@ impl SqliteStore {
             .map(|slices| {
                 let sqls: Vec<_> = slices
                     .into_iter()
-                    .map(|slice| common::candidate_sql(scope, q, slice))
+                    .map(|slice| common::candidate_sql(scope, q, slice.as_ref()))
                     .collect();
                 let fast = fast.clone();
                 tokio::task::spawn_blocking(move || {
                     let t = std::time::Instant::now();
-                    let out = fast.draw_candidates(sqls);
+                    let out = fast.draw_candidates(sqls, expected);
                     tracing::debug!(
                         rows = out.as_ref().map_or(0, |c| c.len()),
                         ms = t.elapsed().as_millis() as u64,

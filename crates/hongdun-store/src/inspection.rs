@@ -468,7 +468,7 @@ pub trait InspectionStore {
     async fn save_draw(
         &self,
         ctx: &AuditCtx,
-        draw: &NewDraw,
+        draw: NewDraw,
         list: &PackedList,
         tasks: &[NewTask],
     ) -> StoreResult<Draw>;
