@@ -176,28 +176,43 @@ pub(crate) enum SqlArg {
     Time(chrono::DateTime<chrono::Utc>),
 }
 
-/// One part of the candidate read, by office and kind: the `entity_draw`
-/// index is led by status, office and kind, so each part is one stretch of
-/// it. SQLite's readers use it; PostgreSQL reads in one statement.
+/// Where two candidate readers divide the `entity_draw` index, which is led by
+/// status, office, kind and industry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SplitPoint {
+    pub unit: i64,
+    pub kind: String,
+    pub industry: Option<String>,
+}
+
+/// One part of the candidate read, each one stretch of the `entity_draw`
+/// index. Together the parts hold every row once: rows compare with the split
+/// point as row values, and the only rows neither side holds — those of the
+/// split point's office and kind with no industry, whose comparison is NULL —
+/// are a part of their own. SQLite's readers use it; PostgreSQL reads in one
+/// statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(dead_code)]
 pub(crate) enum UnitSlice {
     /// Businesses placed in no office (whole-jurisdiction scopes only).
     Unplaced,
-    /// Offices (and kinds) before the split point.
-    Below(i64, String),
+    /// Before the split point.
+    Below(SplitPoint),
+    /// The split point's office and kind, no industry (when it has one).
+    NoIndustryAt(SplitPoint),
     /// The split point and after.
-    From(i64, String),
+    From(SplitPoint),
 }
 
 impl UnitSlice {
-    /// Whether a scope's office falls in this part (a limited scope splits
-    /// by office only).
-    fn holds(&self, unit: i64) -> bool {
+    /// Whether rows of a scope's office may fall in this part: a limited
+    /// scope's office list is cut down to these before the row values apply.
+    fn may_hold(&self, unit: i64) -> bool {
         match self {
             Self::Unplaced => false,
-            Self::Below(u, _) => unit < *u,
-            Self::From(u, _) => unit >= *u,
+            Self::Below(p) => unit <= p.unit,
+            Self::NoIndustryAt(p) => unit == p.unit,
+            Self::From(p) => unit >= p.unit,
         }
     }
 }
@@ -226,27 +241,44 @@ pub(crate) fn candidate_sql(
         sql.push_str(" AND e.unit_id IN (NULL");
         for u in units
             .iter()
-            .filter(|u| slice.as_ref().is_none_or(|s| s.holds(u.0)))
+            .filter(|u| slice.as_ref().is_none_or(|s| s.may_hold(u.0)))
         {
             sql.push_str(", ");
             sql.push_str(&bind(&mut args, SqlArg::Int(u.0)));
         }
         sql.push(')');
-    } else {
+    }
+    {
         match slice {
             None => {}
             Some(UnitSlice::Unplaced) => sql.push_str(" AND e.unit_id IS NULL"),
-            // Row values: (office, kind) against the split point, a range of
-            // the index. Neither is NULL here (unplaced rows are their own part).
-            Some(UnitSlice::Below(u, k)) => {
-                let u = bind(&mut args, SqlArg::Int(*u));
-                let k = bind(&mut args, SqlArg::Text(k.clone()));
-                sql.push_str(&format!(" AND (e.unit_id, e.kind) < ({u}, {k})"));
+            // Row values against the split point: a range of the index.
+            Some(UnitSlice::Below(p) | UnitSlice::From(p)) => {
+                let op = if matches!(slice, Some(UnitSlice::Below(_))) {
+                    "<"
+                } else {
+                    ">="
+                };
+                let u = bind(&mut args, SqlArg::Int(p.unit));
+                let k = bind(&mut args, SqlArg::Text(p.kind.clone()));
+                match &p.industry {
+                    Some(i) => {
+                        let i = bind(&mut args, SqlArg::Text(i.clone()));
+                        sql.push_str(&format!(
+                            " AND (e.unit_id, e.kind, e.industry) {op} ({u}, {k}, {i})"
+                        ));
+                    }
+                    None => {
+                        sql.push_str(&format!(" AND (e.unit_id, e.kind) {op} ({u}, {k})"));
+                    }
+                }
             }
-            Some(UnitSlice::From(u, k)) => {
-                let u = bind(&mut args, SqlArg::Int(*u));
-                let k = bind(&mut args, SqlArg::Text(k.clone()));
-                sql.push_str(&format!(" AND (e.unit_id, e.kind) >= ({u}, {k})"));
+            Some(UnitSlice::NoIndustryAt(p)) => {
+                let u = bind(&mut args, SqlArg::Int(p.unit));
+                let k = bind(&mut args, SqlArg::Text(p.kind.clone()));
+                sql.push_str(&format!(
+                    " AND e.unit_id = {u} AND e.kind = {k} AND e.industry IS NULL"
+                ));
             }
         }
     }

@@ -11,7 +11,7 @@ mod system;
 pub(crate) use audit::append_audit;
 // Used by SQLite's on-thread reads (`fast.rs`); PostgreSQL reads through sqlx.
 #[allow(unused_imports)]
-pub(crate) use inspection::{candidate_sql, SqlArg, UnitSlice};
+pub(crate) use inspection::{candidate_sql, SplitPoint, SqlArg, UnitSlice};
 
 use crate::{map_err, Db, StoreError, StoreResult};
 use chrono::{DateTime, SubsecRound, Utc};

@@ -174,12 +174,13 @@ impl FastReads {
         })
     }
 
-    /// The (office, kind) that splits the active register in two about equal
-    /// halves, from a thousand evenly spaced rows (point reads, milliseconds).
+    /// The (office, kind, industry) that splits the active register in two
+    /// about equal halves, from a thousand evenly spaced rows (point reads,
+    /// milliseconds), and how many rows each half may hold.
     pub(crate) fn split_point(
         &self,
         keep: &dyn Fn(i64) -> bool,
-    ) -> StoreResult<(usize, Option<(i64, String)>)> {
+    ) -> StoreResult<(usize, Option<crate::common::SplitPoint>)> {
         self.with(|conn| {
             let max: Option<i64> = conn
                 .query_row("SELECT MAX(id) FROM entity", [], |r| r.get(0))
@@ -197,24 +198,21 @@ impl FastReads {
             // planner walk the entity_draw index instead of reading 1,000 rows.
             let mut stmt = conn
                 .prepare(&format!(
-                    "SELECT unit_id, kind, status = 'active' FROM entity WHERE id IN ({})",
+                    "SELECT unit_id, kind, industry, status = 'active' FROM entity WHERE id IN ({})",
                     ids.join(",")
                 ))
                 .map_err(fail)?;
+            type Sampled = (Option<i64>, String, Option<String>, bool);
             let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, Option<i64>>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, bool>(2)?,
-                    ))
-                })
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .map_err(fail)?
-                .collect::<Result<Vec<_>, _>>()
+                .collect::<Result<Vec<Sampled>, _>>()
                 .map_err(fail)?;
-            let mut points: Vec<(i64, String)> = rows
+            let mut points: Vec<(i64, String, Option<String>)> = rows
                 .into_iter()
-                .filter_map(|(u, kind, active)| u.filter(|&u| active && keep(u)).map(|u| (u, kind)))
+                .filter_map(|(u, kind, industry, active)| {
+                    u.filter(|&u| active && keep(u)).map(|u| (u, kind, industry))
+                })
                 .collect();
             // Rows each half may hold: the share of the sample in scope and
             // active, with a margin.
@@ -223,9 +221,17 @@ impl FastReads {
                 return Ok((expected * 2, None));
             }
             points.sort_unstable();
-            let median = points[points.len() / 2].clone();
+            let (unit, kind, industry) = points[points.len() / 2].clone();
             // Every sampled row in one stretch: nothing to split at.
-            Ok((expected, (median > points[0]).then_some(median)))
+            if points[0] == (unit, kind.clone(), industry.clone()) {
+                return Ok((expected * 2, None));
+            }
+            let point = crate::common::SplitPoint {
+                unit,
+                kind,
+                industry,
+            };
+            Ok((expected, Some(point)))
         })
     }
 

@@ -157,19 +157,28 @@ impl SqliteStore {
             Ok(Err(e)) => return Some(Err(e)),
             Err(e) => return Some(Err(StoreError::Other(format!("candidate split: {e}")))),
         };
+        let split_used = split.is_some();
         let mut parts: Vec<Vec<Option<UnitSlice>>> = match split {
-            Some((u, kind)) => vec![
+            Some(p) => vec![
                 vec![
                     Some(UnitSlice::Unplaced),
-                    Some(UnitSlice::Below(u, kind.clone())),
+                    Some(UnitSlice::Below(p.clone())),
+                    p.industry
+                        .is_some()
+                        .then(|| UnitSlice::NoIndustryAt(p.clone())),
                 ],
-                vec![Some(UnitSlice::From(u, kind))],
+                vec![Some(UnitSlice::From(p))],
             ],
             None => vec![vec![None]],
         };
-        if limited.is_some() {
-            // A limited scope lists its offices: nobody unplaced is in it.
-            parts[0].retain(|s| *s != Some(UnitSlice::Unplaced));
+        if let Some(first) = parts.first_mut().filter(|_| split_used) {
+            // A part that is None here is one that does not apply.
+            first.retain(|s| match s {
+                None => false,
+                // A limited scope lists its offices: nobody unplaced is in it.
+                Some(UnitSlice::Unplaced) => limited.is_none(),
+                Some(_) => true,
+            });
         }
         let readers: Vec<_> = parts
             .into_iter()
