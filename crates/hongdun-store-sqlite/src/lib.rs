@@ -68,7 +68,11 @@ impl SqliteStore {
             .pragma("cache_size", "-65536")
             // Temporary b-trees (index builds after a bulk load) stay on disk:
             // sorting ten million keys in memory would break the memory bound.
-            .pragma("mmap_size", "268435456");
+            .pragma("mmap_size", "268435456")
+            // Checkpoint the WAL every 64 MiB instead of 4: an import's batches
+            // and a draw's tasks each write more than 4 MiB, and every
+            // checkpoint copies pages back and syncs the file.
+            .pragma("wal_autocheckpoint", "16384");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let fast = (!in_memory)
             .then(|| Arc::new(fast::FastReads::new(opts.get_filename().to_path_buf(), 8)));
