@@ -777,3 +777,61 @@ pub async fn generated_year_of_inspections(w: &World) {
         .await;
     assert!(published > 0);
 }
+
+/// The store reads every active business in scope exactly once, however its
+/// readers divide the register (SQLite splits it at a sampled office, kind and
+/// industry; rows with no industry compare as NULL there and are a part of
+/// their own): the entity ids equal a plain count, for the whole jurisdiction
+/// and for a scope listing offices, with either half of the register lacking
+/// an industry.
+pub async fn candidates_read_once(w: &World) {
+    use hongdun_core::ids::UnitId;
+    use hongdun_store::{CandidateQuery, ScopeFilter};
+    load_county(w).await;
+    let ids = |rows: Vec<Vec<String>>| -> Vec<i64> {
+        rows.into_iter().map(|r| r[0].parse().unwrap()).collect()
+    };
+    let units: Vec<UnitId> = ids(w.raw.rows("SELECT CAST(id AS TEXT) FROM unit").await)
+        .into_iter()
+        .map(UnitId)
+        .collect();
+    let offices = ScopeFilter::Limited {
+        units: units.clone(),
+        user: None,
+    };
+    for parity in [0, 1] {
+        w.raw
+            .exec(&format!(
+                "UPDATE entity SET industry = CASE WHEN id % 2 = {parity} THEN NULL \
+                 ELSE COALESCE(industry, 'H6210') END"
+            ))
+            .await;
+        for (scope, cond) in [
+            (&ScopeFilter::All, ""),
+            (&offices, " AND unit_id IS NOT NULL"),
+        ] {
+            let mut want = ids(w
+                .raw
+                .rows(&format!(
+                    "SELECT CAST(id AS TEXT) FROM entity WHERE status = 'active'{cond}"
+                ))
+                .await);
+            want.sort_unstable();
+            assert!(want.len() > 1000, "a county's register");
+            let got = w
+                .store
+                .draw_candidates(scope, &CandidateQuery::default())
+                .await
+                .unwrap();
+            let mut got_ids = got.entity_ids.clone();
+            got_ids.sort_unstable();
+            assert_eq!(
+                got_ids.len(),
+                want.len(),
+                "parity {parity}, scope {scope:?}"
+            );
+            assert_eq!(got_ids, want, "parity {parity}, scope {scope:?}");
+            assert_eq!(got.set.len(), got.len());
+        }
+    }
+}

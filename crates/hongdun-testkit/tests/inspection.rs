@@ -2,4 +2,5 @@
 hongdun_testkit::on_both_backends!(inspection =>
     draw_publish_and_hazard_loop,
     generated_year_of_inspections,
+    candidates_read_once,
 );
