@@ -143,6 +143,7 @@ impl SqliteStore {
         q: &hongdun_store::CandidateQuery,
     ) -> Option<StoreResult<hongdun_store::DrawCandidates>> {
         use common::UnitSlice;
+        let started = std::time::Instant::now();
         let fast = self.fast.clone()?;
         let limited: Option<std::collections::HashSet<i64>> = match scope {
             ScopeFilter::Limited { units, .. } => Some(units.iter().map(|u| u.0).collect()),
@@ -161,6 +162,12 @@ impl SqliteStore {
             Ok(Err(e)) => return Some(Err(e)),
             Err(e) => return Some(Err(StoreError::Other(format!("candidate split: {e}")))),
         };
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            expected,
+            ?split,
+            "candidate split"
+        );
         let split_used = split.is_some();
         let mut parts: Vec<Vec<Option<UnitSlice>>> = match split {
             Some(p) => vec![
@@ -186,7 +193,11 @@ impl SqliteStore {
         }
         let readers: Vec<_> = parts
             .into_iter()
-            .map(|slices| {
+            .enumerate()
+            .map(|(k, slices)| {
+                // The first reader's list receives the others' rows: sized for
+                // all of them, it is filled in place rather than grown and copied.
+                let expected = if k == 0 { expected * 2 } else { expected };
                 let sqls: Vec<_> = slices
                     .into_iter()
                     .map(|slice| common::candidate_sql(scope, q, slice.as_ref()))
@@ -215,6 +226,7 @@ impl SqliteStore {
                 Err(e) => return Some(Err(StoreError::Other(format!("candidate reader: {e}")))),
             }
         }
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "candidates read");
         Some(Ok(all.unwrap_or_default()))
     }
 
