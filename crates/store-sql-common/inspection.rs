@@ -845,10 +845,11 @@ impl InspectionStore for Backend {
                     .map_err(map_err)?;
             }
             lap("tasks");
-            // Each team member from the team column, in one statement (a plan
-            // is drawn once, so its tasks are this draw's).
+            // Each team member from the team column, in one statement (the
+            // plan's index finds the tasks; the draw id keeps it to this draw's).
             sqlx::query(crate::TASK_MEMBERS_FROM_TEAMS)
                 .bind(plan_id)
+                .bind(draw.id)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;

@@ -494,6 +494,9 @@ await scenario('a food sample is registered, fails, is disposed of, closed and p
   const dialog = '[data-test=sample-form]'
   const product = `e2e 鲜肉月饼 ${Date.now() % 100000}`
   const field = (label) => `${dialog} .el-form-item:has(label:text-is("${label}"))`
+  // Saved empty: the server names each missing field under it.
+  await page.click('[data-test=save-sample]')
+  await page.waitForSelector(`${field('样品名称')} .el-form-item__error`)
   await page.fill(`${field('样品名称')} input`, product)
   await page.click(`${field('食品类别')} .el-select`)
   await page.click('.el-select-dropdown__item:visible:has-text("糕点")')

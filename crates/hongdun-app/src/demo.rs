@@ -915,6 +915,9 @@ pub struct FoodDemo {
 /// Days of heartbeats the demo writes by default: a year, as the county's
 /// report counts its online rates (about 8,760 hour words per camera).
 pub const DEMO_BEAT_DAYS: u32 = 365;
+/// Days of heartbeats a city's or province's demo writes by default: their
+/// fleets are ten to a hundred times a county's.
+pub const REGION_BEAT_DAYS: u32 = 14;
 /// Sunshine kitchens per 100,000 businesses (天台: 765).
 pub const KITCHENS_PER_100K: u64 = 765;
 

@@ -146,7 +146,7 @@ pub(crate) const LICENCE_FIRST_JOIN: &str = "JOIN";
 pub(crate) const TASK_MEMBERS_FROM_TEAMS: &str =
     "INSERT INTO inspection_task_member (task_id, user_id) \
      SELECT t.id, u::bigint FROM inspection_task t, unnest(string_to_array(t.team, ' ')) u \
-     WHERE t.plan_id = $1 AND t.team <> ''";
+     WHERE t.plan_id = $1 AND t.draw_id = $2 AND t.team <> ''";
 
 /// The secondary entity indexes a bulk load defers (the same as in migrations 0002, 0003 and 0005).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[

@@ -135,8 +135,11 @@ impl SqliteStore {
 
     /// A draw's candidate list on blocking threads from the read-only pool: two
     /// readers, each on its own connection and core, each walking its own half
-    /// of the `entity_draw` index (split at the median office and kind of a
-    /// sample of rows), so neither steps over the other's rows.
+    /// of the `entity_draw` index (split at the median office, kind and industry
+    /// of a sample of rows), so neither steps over the other's rows. Writers
+    /// are held off meanwhile (the write lock is taken and nothing written), so
+    /// both readers see the same register: a business moved across the split
+    /// point between their reads would otherwise be read twice or not at all.
     pub(crate) async fn fast_draw_candidates(
         &self,
         scope: &ScopeFilter,
@@ -145,6 +148,10 @@ impl SqliteStore {
         use common::UnitSlice;
         let started = std::time::Instant::now();
         let fast = self.fast.clone()?;
+        let hold = match self.begin_write().await {
+            Ok(h) => h,
+            Err(e) => return Some(Err(e)),
+        };
         let limited: Option<std::collections::HashSet<i64>> = match scope {
             ScopeFilter::Limited { units, .. } => Some(units.iter().map(|u| u.0).collect()),
             _ => None,
@@ -197,7 +204,11 @@ impl SqliteStore {
             .map(|(k, slices)| {
                 // The first reader's list receives the others' rows: sized for
                 // all of them, it is filled in place rather than grown and copied.
-                let expected = if k == 0 { expected * 2 } else { expected };
+                let expected = if k == 0 && split_used {
+                    expected * 2
+                } else {
+                    expected
+                };
                 let sqls: Vec<_> = slices
                     .into_iter()
                     .map(|slice| common::candidate_sql(scope, q, slice.as_ref()))
@@ -226,6 +237,8 @@ impl SqliteStore {
                 Err(e) => return Some(Err(StoreError::Other(format!("candidate reader: {e}")))),
             }
         }
+        // Nothing was written: letting go rolls the empty transaction back.
+        drop(hold);
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "candidates read");
         Some(Ok(all.unwrap_or_default()))
     }
@@ -289,7 +302,7 @@ pub(crate) const LICENCE_FIRST_JOIN: &str = "CROSS JOIN";
 pub(crate) const TASK_MEMBERS_FROM_TEAMS: &str =
     "INSERT INTO inspection_task_member (task_id, user_id) \
      SELECT t.id, CAST(j.value AS INTEGER) FROM inspection_task t, \
-     json_each('[' || replace(t.team, ' ', ',') || ']') j WHERE t.plan_id = $1";
+     json_each('[' || replace(t.team, ' ', ',') || ']') j WHERE t.plan_id = $1 AND t.draw_id = $2";
 
 /// The secondary entity indexes a bulk load defers (the same as in migrations 0002, 0003 and 0005).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[

@@ -185,8 +185,16 @@ impl PackedList {
         Self { chunks }
     }
 
-    /// The text of one stored chunk.
+    /// The text of one stored chunk. A size in front larger than any chunk
+    /// this writes is refused before anything is allocated for it.
     pub fn unpack(chunk: &[u8]) -> Result<String, String> {
+        let size = chunk
+            .get(..4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .ok_or("draw list chunk: too short")?;
+        if size > 2 * Self::CHUNK {
+            return Err(format!("draw list chunk: claims {size} bytes"));
+        }
         let bytes = lz4_flex::block::decompress_size_prepended(chunk)
             .map_err(|e| format!("draw list chunk: {e}"))?;
         String::from_utf8(bytes).map_err(|e| format!("draw list chunk: {e}"))

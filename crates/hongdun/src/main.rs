@@ -63,9 +63,10 @@ enum Command {
         /// The generator's seed (same seed, same demo).
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Days of sunshine-kitchen heartbeats, up to today (default a year).
-        #[arg(long, default_value_t = hongdun_app::demo::DEMO_BEAT_DAYS)]
-        beat_days: u32,
+        /// Days of sunshine-kitchen heartbeats, up to today (default: a year for
+        /// a county, two weeks for a city or province, whose fleets are 10–100×).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3660))]
+        beat_days: Option<u32>,
     },
     /// Applies migrations and loads reference data, then exits.
     Migrate,
@@ -621,6 +622,11 @@ async fn main() -> anyhow::Result<()> {
                     .rows(),
                 None => entities,
             };
+            let beat_days = beat_days.unwrap_or(if division.len() == 6 {
+                hongdun_app::demo::DEMO_BEAT_DAYS
+            } else {
+                hongdun_app::demo::REGION_BEAT_DAYS
+            });
             let app = open_app(&cfg).await?;
             let (logins, _) = app.create_demo_region(&division).await.map_err(app_err)?;
             demo_entities(&app, &division, entities, seed).await?;
