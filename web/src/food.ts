@@ -1,4 +1,5 @@
 // Shared wording of the food-safety-online pages (食安在线).
+import { get } from './api'
 
 /** Where in a kitchen a camera looks (hongdun_core::kitchen::PLACES). */
 export const PLACES: Record<string, string> = {
@@ -27,6 +28,17 @@ export function pct(rate: number | null | undefined): string {
 /** One entry of a fixed vocabulary the server checks against. */
 export interface Term { code: string; label: string }
 export interface FoodTerms { violations: Term[]; categories: Term[]; place_kinds: Term[]; disposals: Term[] }
+
+let terms: Promise<FoodTerms> | null = null
+
+/** The vocabularies, read once per page load and shared by the food pages. */
+export function foodTerms(): Promise<FoodTerms> {
+  terms ??= get<FoodTerms>('/api/v1/food/terms').catch((e) => {
+    terms = null
+    throw e
+  })
+  return terms
+}
 
 /** Stages of an AI alert (AlertView.stage) and their tag colours. */
 export const ALERT_STAGES: Record<string, { label: string; type: 'warning' | 'info' | 'danger' | 'success' }> = {
