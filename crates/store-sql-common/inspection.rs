@@ -14,6 +14,42 @@ fn ids_text<T: Copy>(ids: &[T], f: impl Fn(T) -> i64) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+/// One statement inserting `batch` (positions into `tasks`) as tasks of a
+/// draw. Integers and the team text (digits and spaces) go in as literals:
+/// binding eight values for each of 150,000 tasks costs more than the insert;
+/// the plan, the draw and the time are bound once as $1, $2 and $3.
+pub(crate) fn task_batch_sql(tasks: &[NewTask], batch: &[usize]) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(batch.len() * 48 + 200);
+    sql.push_str(
+        "INSERT INTO inspection_task (plan_id, draw_id, seq, entity_id, unit_id, team, status, updated_at) VALUES ",
+    );
+    for (k, &i) in batch.iter().enumerate() {
+        if k > 0 {
+            sql.push(',');
+        }
+        let t = &tasks[i];
+        let unit = t.unit_id.map_or("NULL".to_owned(), |u| u.0.to_string());
+        let _ = write!(
+            sql,
+            "($1, $2, {}, {}, {unit}, '{}', 'assigned', $3)",
+            i + 1,
+            t.entity_id,
+            ids_text(&t.team, |u| u.0),
+        );
+    }
+    sql
+}
+
+/// Task positions in entity order, in batches: each task keeps its seq, and
+/// the check of each row's entity walks the register's table forwards instead
+/// of jumping about a province's file.
+pub(crate) fn task_batches(tasks: &[NewTask]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_unstable_by_key(|&i| tasks[i].entity_id);
+    order.chunks(5000).map(<[usize]>::to_vec).collect()
+}
+
 fn ids_parse(s: &str) -> Vec<i64> {
     s.split_whitespace()
         .filter_map(|x| x.parse().ok())
@@ -742,7 +778,9 @@ impl InspectionStore for Backend {
                 "save_draw"
             )
         };
-        let mut tx = self.begin_write().await?;
+        // See BulkTx: on SQLite without a check of each task's references
+        // and with the WAL checkpoint after the commit.
+        let mut tx = self.begin_bulk_write().await?;
         let at = now();
         let sampling = d.sampling.to_string();
         let inspectors = d.inspectors.to_string();
@@ -808,51 +846,8 @@ impl InspectionStore for Backend {
         }
         if let Some(plan_id) = draw.plan_id {
             lap("list");
-            // Integers and the team text (digits and spaces) go in as literals:
-            // binding eight values for each of 150,000 tasks costs more than
-            // the insert. The rest are bound once per statement.
-            // Written in entity order (each keeps its seq): the check of each
-            // row's entity then walks the register's table forwards instead of
-            // jumping about a province's file.
-            let mut order: Vec<usize> = (0..tasks.len()).collect();
-            order.sort_unstable_by_key(|&i| tasks[i].entity_id);
-            for batch in order.chunks(5000) {
-                let mut sql = String::with_capacity(batch.len() * 48 + 200);
-                sql.push_str(
-                    "INSERT INTO inspection_task (plan_id, draw_id, seq, entity_id, unit_id, team, status, updated_at) VALUES ",
-                );
-                for (k, &i) in batch.iter().enumerate() {
-                    use std::fmt::Write;
-                    if k > 0 {
-                        sql.push(',');
-                    }
-                    let t = &tasks[i];
-                    let unit = t.unit_id.map_or("NULL".to_owned(), |u| u.0.to_string());
-                    let _ = write!(
-                        sql,
-                        "($1, $2, {}, {}, {unit}, '{}', 'assigned', $3)",
-                        i + 1,
-                        t.entity_id,
-                        ids_text(&t.team, |u| u.0),
-                    );
-                }
-                sqlx::query(&sql)
-                    .bind(plan_id)
-                    .bind(draw.id)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            }
-            lap("tasks");
-            // Each team member from the team column, in one statement (the
-            // plan's index finds the tasks; the draw id keeps it to this draw's).
-            sqlx::query(crate::TASK_MEMBERS_FROM_TEAMS)
-                .bind(plan_id)
-                .bind(draw.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+            crate::insert_draw_tasks(&mut tx, plan_id, draw.id, at, tasks).await?;
+            lap("tasks and members");
             sqlx::query(
                 "UPDATE inspection_plan SET status = 'drawn', updated_at = $1 WHERE id = $2",
             )
@@ -881,7 +876,7 @@ impl InspectionStore for Backend {
             ),
         )
         .await?;
-        lap("members, plan, audit");
+        lap("plan, audit");
         tx.commit().await?;
         lap("commit");
         Ok(draw)

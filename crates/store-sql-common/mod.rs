@@ -3,7 +3,7 @@ mod alert;
 mod audit;
 mod complaint;
 mod food;
-mod inspection;
+pub(crate) mod inspection;
 mod registry;
 mod sample;
 mod system;

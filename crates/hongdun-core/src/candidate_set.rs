@@ -5,6 +5,14 @@
 use crate::inspection::{Candidate, DrawError};
 use std::collections::HashMap;
 
+/// Writes `fill` into a vector's reserved room and takes it back off, so the
+/// room's pages are mapped before the vector grows into them.
+pub fn touch_spare<T: Copy>(v: &mut Vec<T>, fill: T) {
+    let len = v.len();
+    v.resize(v.capacity(), fill);
+    v.truncate(len);
+}
+
 /// The frozen candidate list of a draw, in the order it was read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CandidateSet {
@@ -99,6 +107,21 @@ impl CandidateSet {
             .collect();
         self.grid
             .extend(other.grid.iter().map(|&g| grids[g as usize]));
+    }
+
+    /// Touches the memory reserved beyond the rows held, so that a later
+    /// [`CandidateSet::append`] copies into pages already mapped. A reader that
+    /// finishes first does this while the other still reads: on a virtual
+    /// machine a fresh page costs more to fault in than to fill. The rows are
+    /// unchanged (see the test).
+    pub fn prefault_spare(&mut self) {
+        let len = self.ids.len();
+        let spare = self.ids.capacity() - len;
+        self.ids.extend(std::iter::repeat_n('0', spare));
+        self.ids.truncate(len);
+        touch_spare(&mut self.ends, 0);
+        touch_spare(&mut self.class, 0);
+        touch_spare(&mut self.grid, 0);
     }
 
     pub fn len(&self) -> usize {
@@ -277,6 +300,27 @@ fn sort_parallel(keys: &mut Vec<u128>) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn prefault_keeps_rows_and_room() {
+        let mut a = CandidateSet::with_capacity(1000);
+        a.push("91330100MA27XK0A1B", "A", Some("G1"));
+        a.push("330106600012345", "B", None);
+        let before = a.clone();
+        let room = (a.ids.capacity(), a.ends.capacity(), a.grid.capacity());
+        a.prefault_spare();
+        assert_eq!(a, before);
+        assert_eq!(
+            room,
+            (a.ids.capacity(), a.ends.capacity(), a.grid.capacity())
+        );
+        let mut b = CandidateSet::default();
+        b.push("92330100MA27XK0A1C", "C", Some("G1"));
+        a.append(&b);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.id(2), "92330100MA27XK0A1C");
+        assert_eq!(a.grid(2), Some("G1"));
+    }
 
     fn set(ids: &[&str]) -> CandidateSet {
         let mut s = CandidateSet::default();

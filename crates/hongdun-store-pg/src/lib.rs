@@ -31,6 +31,9 @@ impl WriteTx {
     }
 }
 
+/// A draw's save: on PostgreSQL an ordinary write transaction.
+pub(crate) type BulkTx = WriteTx;
+
 impl std::ops::Deref for WriteTx {
     type Target = sqlx::PgConnection;
     fn deref(&self) -> &Self::Target {
@@ -102,6 +105,10 @@ impl PgStore {
         })
     }
 
+    pub(crate) async fn begin_bulk_write(&self) -> StoreResult<BulkTx> {
+        self.begin_write().await
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
@@ -142,11 +149,37 @@ pub(crate) async fn index_new_entities(
 /// list narrows licences by date; starting from the entities of a whole county
 /// is 20× slower). PostgreSQL plans the join order from its statistics.
 pub(crate) const LICENCE_FIRST_JOIN: &str = "JOIN";
-/// A draw's team members from its tasks' team column (ids separated by spaces).
-pub(crate) const TASK_MEMBERS_FROM_TEAMS: &str =
-    "INSERT INTO inspection_task_member (task_id, user_id) \
-     SELECT t.id, u::bigint FROM inspection_task t, unnest(string_to_array(t.team, ' ')) u \
-     WHERE t.plan_id = $1 AND t.draw_id = $2 AND t.team <> ''";
+/// A draw's tasks in batches, then their team members from the tasks' team
+/// column in one statement (the plan's index finds the tasks; the draw id
+/// keeps it to this draw's).
+pub(crate) async fn insert_draw_tasks(
+    conn: &mut sqlx::PgConnection,
+    plan_id: i64,
+    draw_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    tasks: &[hongdun_store::NewTask],
+) -> StoreResult<()> {
+    for batch in common::inspection::task_batches(tasks) {
+        sqlx::query(&common::inspection::task_batch_sql(tasks, &batch))
+            .bind(plan_id)
+            .bind(draw_id)
+            .bind(at)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    sqlx::query(
+        "INSERT INTO inspection_task_member (task_id, user_id) \
+         SELECT t.id, u::bigint FROM inspection_task t, unnest(string_to_array(t.team, ' ')) u \
+         WHERE t.plan_id = $1 AND t.draw_id = $2 AND t.team <> ''",
+    )
+    .bind(plan_id)
+    .bind(draw_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
 
 /// The secondary entity indexes a bulk load defers (the same as in migrations 0002, 0003 and 0005).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[

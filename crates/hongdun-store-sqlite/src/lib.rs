@@ -52,7 +52,81 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// The write transaction of a draw's save: a connection taken out of the pool
+/// for it, on which SQLite neither re-checks each task's references (below)
+/// nor checkpoints the WAL inside the commit. The checkpoint (tens of
+/// megabytes copied back into the database and synced for a province) runs
+/// after the commit, on this connection, which is then closed; it is never
+/// returned to the pool with its settings changed. Dropped uncommitted, the
+/// connection closes and SQLite rolls the transaction back.
+///
+/// Foreign keys are off here because every row a draw's tasks refer to exists
+/// and is never deleted: the plan (locked by this transaction), the draw
+/// (written by it), and the businesses, offices and inspectors read for the
+/// draw (the store has no delete for any of them). Checking each task's
+/// business cost a second at 150,000 tasks: one page of a multi-gigabyte
+/// table each. PostgreSQL keeps its checks.
+pub(crate) struct BulkTx {
+    conn: Option<sqlx::SqliteConnection>,
+    _lock: OwnedMutexGuard<()>,
+}
+
+impl BulkTx {
+    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+        let Some(mut conn) = self.conn.take() else {
+            return Ok(());
+        };
+        use sqlx::Connection as _;
+        sqlx::query("COMMIT")
+            .execute(&mut conn)
+            .await
+            .map_err(map_err)?;
+        tokio::spawn(async move {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut conn)
+                .await
+            {
+                tracing::warn!(error = %e, "checkpoint after a draw");
+            }
+            let _ = conn.close().await;
+        });
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for BulkTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        self.conn.as_ref().expect("open until committed")
+    }
+}
+impl std::ops::DerefMut for BulkTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.conn.as_mut().expect("open until committed")
+    }
+}
+
 impl SqliteStore {
+    /// See [`BulkTx`].
+    pub(crate) async fn begin_bulk_write(&self) -> StoreResult<BulkTx> {
+        let lock = self.write_lock.clone().lock_owned().await;
+        let mut conn = self.pool.acquire().await.map_err(map_err)?.detach();
+        sqlx::query(
+            "PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -262144",
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(map_err)?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .await
+            .map_err(map_err)?;
+        Ok(BulkTx {
+            conn: Some(conn),
+            _lock: lock,
+        })
+    }
+
     /// Opens (creating if missing) `sqlite://PATH` with WAL, foreign keys and a
     /// busy timeout.
     pub async fn connect(url: &str) -> StoreResult<Self> {
@@ -216,7 +290,16 @@ impl SqliteStore {
                 let fast = fast.clone();
                 tokio::task::spawn_blocking(move || {
                     let t = std::time::Instant::now();
-                    let out = fast.draw_candidates(sqls, expected);
+                    let mut out = fast.draw_candidates(sqls, expected);
+                    if k == 0 && split_used {
+                        // Done first as a rule (the other reader has a
+                        // part as big and the slower end of the index):
+                        // the room for the others' rows faulted in now, on
+                        // a core that would otherwise wait.
+                        if let Ok(c) = out.as_mut() {
+                            c.prefault_spare();
+                        }
+                    }
                     tracing::debug!(
                         rows = out.as_ref().map_or(0, |c| c.len()),
                         ms = t.elapsed().as_millis() as u64,
@@ -298,11 +381,51 @@ pub(crate) async fn index_new_entities(
 /// list narrows licences by date; starting from the entities of a whole county
 /// is 20× slower). SQLite keeps the tables of a CROSS JOIN in the order written.
 pub(crate) const LICENCE_FIRST_JOIN: &str = "CROSS JOIN";
-/// A draw's team members from its tasks' team column (ids separated by spaces).
-pub(crate) const TASK_MEMBERS_FROM_TEAMS: &str =
-    "INSERT INTO inspection_task_member (task_id, user_id) \
-     SELECT t.id, CAST(j.value AS INTEGER) FROM inspection_task t, \
-     json_each('[' || replace(t.team, ' ', ',') || ']') j WHERE t.plan_id = $1 AND t.draw_id = $2";
+/// A draw's tasks in batches, each batch's team members straight after it by
+/// the ids it was given: inside the write transaction the batch's rows take
+/// consecutive ids (AUTOINCREMENT, one writer), the last of them the
+/// connection's last insert id.
+pub(crate) async fn insert_draw_tasks(
+    conn: &mut sqlx::SqliteConnection,
+    plan_id: i64,
+    draw_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    tasks: &[hongdun_store::NewTask],
+) -> StoreResult<()> {
+    use std::fmt::Write;
+    for batch in common::inspection::task_batches(tasks) {
+        let done = sqlx::query(&common::inspection::task_batch_sql(tasks, &batch))
+            .bind(plan_id)
+            .bind(draw_id)
+            .bind(at)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() != batch.len() as u64 {
+            return Err(StoreError::Other("draw tasks: rows not all written".into()));
+        }
+        let first = done.last_insert_rowid() - batch.len() as i64 + 1;
+        let mut sql = String::with_capacity(batch.len() * 24 + 80);
+        sql.push_str("INSERT INTO inspection_task_member (task_id, user_id) VALUES ");
+        let mut any = false;
+        for (k, &i) in batch.iter().enumerate() {
+            for u in &tasks[i].team {
+                if any {
+                    sql.push(',');
+                }
+                any = true;
+                let _ = write!(sql, "({}, {})", first + k as i64, u.0);
+            }
+        }
+        if any {
+            sqlx::query(&sql)
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        }
+    }
+    Ok(())
+}
 
 /// The secondary entity indexes a bulk load defers (the same as in migrations 0002, 0003 and 0005).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[

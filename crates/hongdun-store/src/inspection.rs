@@ -121,6 +121,16 @@ impl DrawCandidates {
         self.unit_ids.push(unit_id);
     }
 
+    /// Touches the reserved memory beyond the rows held (see
+    /// [`CandidateSet::prefault_spare`]), so appending the other readers'
+    /// rows later is a plain copy.
+    pub fn prefault_spare(&mut self) {
+        use hongdun_core::candidate_set::touch_spare;
+        self.set.prefault_spare();
+        touch_spare(&mut self.entity_ids, 0);
+        touch_spare(&mut self.unit_ids, None);
+    }
+
     /// Appends another reader's rows.
     pub fn append(&mut self, other: DrawCandidates) {
         self.set.append(&other.set);

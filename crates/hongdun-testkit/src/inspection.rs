@@ -835,3 +835,115 @@ pub async fn candidates_read_once(w: &World) {
         }
     }
 }
+
+/// A draw's tasks and team members as written in batches: more tasks than one
+/// batch holds (5,000), teams of none to three, and every task's members
+/// exactly the ids of its team column, on both backends. (SQLite gives each
+/// batch's members the ids its tasks took; PostgreSQL reads them back.)
+pub async fn draw_tasks_keep_their_teams(w: &World) {
+    use hongdun_core::ids::{UnitId, UserId};
+    use hongdun_store::{NewDraw, NewPlan, NewTask, PackedList};
+    load_county(w).await;
+    let num =
+        |v: &Vec<Vec<String>>| -> Vec<i64> { v.iter().map(|r| r[0].parse().unwrap()).collect() };
+    let entities = num(&w
+        .raw
+        .rows("SELECT CAST(id AS TEXT) FROM entity ORDER BY id")
+        .await);
+    let users = num(&w
+        .raw
+        .rows("SELECT CAST(id AS TEXT) FROM app_user ORDER BY id")
+        .await);
+    let unit = UnitId(num(&w.raw.rows("SELECT CAST(MIN(id) AS TEXT) FROM unit").await)[0]);
+    assert!(users.len() >= 3, "users for teams of three");
+    let ctx = AuditCtx::system("test");
+    let plan = w
+        .store
+        .create_plan(
+            &ctx,
+            &NewPlan {
+                unit_id: unit,
+                name: "批量任务".into(),
+                departments: vec![unit],
+                items: vec![],
+                target: Default::default(),
+                sampling: json!({"mode": "count", "count": 1}),
+                exclude_months: 0,
+                team_size: 2,
+                pool: users.iter().map(|&u| UserId(u)).collect(),
+                publish_days: 20,
+            },
+        )
+        .await
+        .unwrap();
+    // Positions out of entity order (the store writes in entity order).
+    let n = 12_345usize;
+    let tasks: Vec<NewTask> = (0..n)
+        .map(|k| NewTask {
+            entity_id: entities[(k * 7919) % entities.len()],
+            unit_id: (k % 5 != 0).then_some(unit),
+            team: (0..k % 4)
+                .map(|j| UserId(users[(k + j) % users.len()]))
+                .collect(),
+        })
+        .collect();
+    let draw = w
+        .store
+        .save_draw(
+            &ctx,
+            NewDraw {
+                plan_id: Some(plan.id),
+                unit_id: unit,
+                kind: "plan".into(),
+                seed: "1".into(),
+                seed_source: "typed".into(),
+                seed_hash: "h".into(),
+                algorithm: "test".into(),
+                algorithm_version: 1,
+                sampling: json!({}),
+                team_size: 2,
+                candidates_count: 1,
+                candidates_sha256: "s".into(),
+                inspectors: json!([]),
+                inspectors_sha256: "i".into(),
+                outcome: json!({}),
+            },
+            &PackedList::pack("x\tB\t\n"),
+            &tasks,
+        )
+        .await
+        .unwrap();
+    let got = w.raw.rows(&format!(
+        "SELECT CAST(t.seq AS TEXT), CAST(t.entity_id AS TEXT), t.team, \
+         COALESCE((SELECT CAST(COUNT(*) AS TEXT) FROM inspection_task_member m WHERE m.task_id = t.id), '0') \
+         FROM inspection_task t WHERE t.draw_id = {} ORDER BY t.seq",
+        draw.id
+    ))
+    .await;
+    assert_eq!(got.len(), n);
+    let members = w
+        .raw
+        .rows(&format!(
+            "SELECT CAST(t.seq AS TEXT), CAST(m.user_id AS TEXT) FROM inspection_task_member m \
+         JOIN inspection_task t ON t.id = m.task_id WHERE t.draw_id = {}",
+            draw.id
+        ))
+        .await;
+    let mut by_seq: Vec<Vec<i64>> = vec![Vec::new(); n];
+    for r in &members {
+        by_seq[r[0].parse::<usize>().unwrap() - 1].push(r[1].parse().unwrap());
+    }
+    for (k, r) in got.iter().enumerate() {
+        let t = &tasks[k];
+        assert_eq!(r[0], (k + 1).to_string());
+        assert_eq!(r[1], t.entity_id.to_string(), "task {k}");
+        let team: Vec<i64> = t.team.iter().map(|u| u.0).collect();
+        let text: Vec<String> = team.iter().map(i64::to_string).collect();
+        assert_eq!(r[2], text.join(" "), "task {k}");
+        let mut want = team.clone();
+        want.sort_unstable();
+        let mut have = by_seq[k].clone();
+        have.sort_unstable();
+        assert_eq!(have, want, "members of task {k}");
+    }
+}
