@@ -14,11 +14,26 @@ fn ids_text<T: Copy>(ids: &[T], f: impl Fn(T) -> i64) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
-/// One statement inserting `batch` (positions into `tasks`) as tasks of a
-/// draw. Integers and the team text (digits and spaces) go in as literals:
-/// binding eight values for each of 150,000 tasks costs more than the insert;
-/// the plan, the draw and the time are bound once as $1, $2 and $3.
-pub(crate) fn task_batch_sql(tasks: &[NewTask], batch: &[usize]) -> String {
+/// Task positions in entity order: each task keeps its seq, and the check of
+/// each row's entity walks the register's table forwards instead of jumping
+/// about a province's file. Written `TASK_BATCH` to a statement.
+pub(crate) fn tasks_in_entity_order(tasks: &[NewTask]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_unstable_by_key(|&i| tasks[i].entity_id);
+    order
+}
+pub(crate) const TASK_BATCH: usize = 5000;
+
+/// Inserts `batch` (positions into `tasks`) as tasks of a draw in one
+/// statement. Integers and the team text (digits and spaces) go in as
+/// literals: binding eight values for each of 150,000 tasks costs more than
+/// the insert; the plan, the draw and the time are bound once.
+pub(crate) async fn insert_task_batch(
+    conn: &mut super::Conn,
+    tasks: &[NewTask],
+    batch: &[usize],
+    (plan_id, draw_id, at): (i64, i64, chrono::DateTime<chrono::Utc>),
+) -> StoreResult<<Db as sqlx::Database>::QueryResult> {
     use std::fmt::Write;
     let mut sql = String::with_capacity(batch.len() * 48 + 200);
     sql.push_str(
@@ -38,16 +53,13 @@ pub(crate) fn task_batch_sql(tasks: &[NewTask], batch: &[usize]) -> String {
             ids_text(&t.team, |u| u.0),
         );
     }
-    sql
-}
-
-/// Task positions in entity order, in batches: each task keeps its seq, and
-/// the check of each row's entity walks the register's table forwards instead
-/// of jumping about a province's file.
-pub(crate) fn task_batches(tasks: &[NewTask]) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..tasks.len()).collect();
-    order.sort_unstable_by_key(|&i| tasks[i].entity_id);
-    order.chunks(5000).map(<[usize]>::to_vec).collect()
+    sqlx::query(&sql)
+        .bind(plan_id)
+        .bind(draw_id)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map_err(map_err)
 }
 
 fn ids_parse(s: &str) -> Vec<i64> {

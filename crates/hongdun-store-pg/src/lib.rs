@@ -159,14 +159,9 @@ pub(crate) async fn insert_draw_tasks(
     at: chrono::DateTime<chrono::Utc>,
     tasks: &[hongdun_store::NewTask],
 ) -> StoreResult<()> {
-    for batch in common::inspection::task_batches(tasks) {
-        sqlx::query(&common::inspection::task_batch_sql(tasks, &batch))
-            .bind(plan_id)
-            .bind(draw_id)
-            .bind(at)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+    use common::inspection::{insert_task_batch, tasks_in_entity_order, TASK_BATCH};
+    for batch in tasks_in_entity_order(tasks).chunks(TASK_BATCH) {
+        insert_task_batch(&mut *conn, tasks, batch, (plan_id, draw_id, at)).await?;
     }
     sqlx::query(
         "INSERT INTO inspection_task_member (task_id, user_id) \

@@ -392,15 +392,10 @@ pub(crate) async fn insert_draw_tasks(
     at: chrono::DateTime<chrono::Utc>,
     tasks: &[hongdun_store::NewTask],
 ) -> StoreResult<()> {
+    use common::inspection::{insert_task_batch, tasks_in_entity_order, TASK_BATCH};
     use std::fmt::Write;
-    for batch in common::inspection::task_batches(tasks) {
-        let done = sqlx::query(&common::inspection::task_batch_sql(tasks, &batch))
-            .bind(plan_id)
-            .bind(draw_id)
-            .bind(at)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+    for batch in tasks_in_entity_order(tasks).chunks(TASK_BATCH) {
+        let done = insert_task_batch(&mut *conn, tasks, batch, (plan_id, draw_id, at)).await?;
         if done.rows_affected() != batch.len() as u64 {
             return Err(StoreError::Other("draw tasks: rows not all written".into()));
         }
