@@ -247,13 +247,9 @@ async fn upsert_in_tx(
              tags, warning, search, created_by, created_at, updated_at) ",
         );
         push_entity_values(&mut qb, chunk, at, &ctx.actor_name);
-        qb.push(" RETURNING id");
-        let ids = qb.build().fetch_all(&mut *tx).await.map_err(map_err)?;
-        for r in &ids {
-            let id: i64 = get(r, "id")?;
-            counts.inserted += 1;
-            new_ids.push(id);
-        }
+        let ids = crate::insert_returning_ids(&mut *tx, qb, chunk.len()).await?;
+        counts.inserted += ids.len() as u64;
+        new_ids.extend(ids);
     }
     crate::index_new_entities(&mut *tx, &new_ids).await?;
     changed_ids.extend(new_ids);
@@ -864,8 +860,21 @@ impl ImportStore for Backend {
 
     async fn ensure_entity_indexes(&self) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
+        let (before, after) = crate::INDEX_BUILD_SETTINGS;
+        if !before.is_empty() {
+            sqlx::query(before)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         for (_, create) in crate::ENTITY_INDEXES {
             sqlx::query(create)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        if !after.is_empty() {
+            sqlx::query(after)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;

@@ -636,6 +636,7 @@ impl App {
         opts: &ImportOptions,
         progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> AppResult<ImportJob> {
+        let started = std::time::Instant::now();
         let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         // A first load into an empty register builds its secondary indexes once,
         // at the end, instead of row by row.
@@ -694,7 +695,16 @@ impl App {
         worker
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            rows,
+            "import batches committed"
+        );
         self.store.ensure_entity_indexes().await?;
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "import indexes built"
+        );
         if failure.is_empty() {
             Ok(self.store.finish_import_job(job.id, "done", None).await?)
         } else {

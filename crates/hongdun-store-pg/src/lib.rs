@@ -205,6 +205,34 @@ pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
 ];
 
 /// Serialises the emptiness check and the index drops with other writers.
+/// Settings for building the secondary indexes after a bulk load (this
+/// transaction only), and nothing to put back.
+pub(crate) const INDEX_BUILD_SETTINGS: (&str, &str) =
+    ("SET LOCAL maintenance_work_mem = '256MB'", "");
+
+/// Runs a multi-row INSERT and gives the ids it took, in row order.
+pub(crate) async fn insert_returning_ids(
+    conn: &mut sqlx::PgConnection,
+    mut qb: sqlx::QueryBuilder<'_, Db>,
+    rows: usize,
+) -> StoreResult<Vec<i64>> {
+    use sqlx::Row as _;
+    qb.push(" RETURNING id");
+    let out: Vec<i64> = qb
+        .build()
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .collect::<Result<_, _>>()
+        .map_err(map_err)?;
+    if out.len() != rows {
+        return Err(StoreError::Other("insert: rows not all written".into()));
+    }
+    Ok(out)
+}
+
 pub(crate) async fn lock_entities_for_bulk(conn: &mut sqlx::PgConnection) -> StoreResult<()> {
     sqlx::query("LOCK TABLE entity IN SHARE ROW EXCLUSIVE MODE")
         .execute(conn)

