@@ -4,7 +4,7 @@ mod audit;
 mod complaint;
 mod food;
 pub(crate) mod inspection;
-mod registry;
+pub(crate) mod registry;
 mod sample;
 mod system;
 

@@ -143,7 +143,13 @@ async fn existing_by_keys(
     Ok(out)
 }
 
-fn push_entity_values(
+/// The columns of a new entity row, in the order of `push_entity_values`.
+pub(crate) const ENTITY_INSERT: &str =
+    "INSERT INTO entity (uscc, reg_no, name, kind, legal_rep, id_number, phone, address, county_code, \
+     township_code, unit_id, grid, industry, status, established, capital, employees, business_scope, \
+     tags, warning, search, created_by, created_at, updated_at) ";
+
+pub(crate) fn push_entity_values(
     qb: &mut QueryBuilder<'_, Db>,
     rows: &[&NewEntity],
     at: chrono::DateTime<chrono::Utc>,
@@ -239,18 +245,8 @@ async fn upsert_in_tx(
     // 24 columns: 400 rows keep a statement under both databases' bind limits.
     // A creation is recorded on the row itself (created_at, created_by) and in
     // the audit row of its batch, not as an event row: imports stay lean.
-    let mut new_ids = Vec::with_capacity(inserts.len());
-    for chunk in inserts.chunks(400) {
-        let mut qb = QueryBuilder::<Db>::new(
-            "INSERT INTO entity (uscc, reg_no, name, kind, legal_rep, id_number, phone, address, county_code, \
-             township_code, unit_id, grid, industry, status, established, capital, employees, business_scope, \
-             tags, warning, search, created_by, created_at, updated_at) ",
-        );
-        push_entity_values(&mut qb, chunk, at, &ctx.actor_name);
-        let ids = crate::insert_returning_ids(&mut *tx, qb, chunk.len()).await?;
-        counts.inserted += ids.len() as u64;
-        new_ids.extend(ids);
-    }
+    let new_ids = crate::insert_entities(&mut *tx, &inserts, at, &ctx.actor_name).await?;
+    counts.inserted += new_ids.len() as u64;
     crate::index_new_entities(&mut *tx, &new_ids).await?;
     changed_ids.extend(new_ids);
     for chunk in events.chunks(1000) {
@@ -267,27 +263,31 @@ async fn upsert_in_tx(
         qb.build().execute(&mut *tx).await.map_err(map_err)?;
     }
     if counts.inserted + counts.updated > 0 {
-        changed_ids.truncate(1000);
-        let summary = json!({ "counts": counts, "entity_ids": changed_ids });
-        let target = if rows.len() == 1 {
-            key_of(&rows[0].uscc, &rows[0].reg_no)
-        } else {
-            "batch".into()
-        };
-        append_audit(
-            &mut *tx,
-            ctx,
-            &AuditChange::new::<(), _>(
-                "registry.entity.upsert",
-                "entity",
-                target,
-                None,
-                Some(&summary),
-            ),
-        )
-        .await?;
+        append_audit(&mut *tx, ctx, &upsert_audit(rows, &counts, changed_ids)).await?;
     }
     Ok(counts)
+}
+
+/// The audit row of one upsert: its counts and the first 1,000 ids it wrote.
+pub(crate) fn upsert_audit(
+    rows: &[NewEntity],
+    counts: &UpsertCounts,
+    mut changed_ids: Vec<i64>,
+) -> AuditChange {
+    changed_ids.truncate(1000);
+    let summary = json!({ "counts": counts, "entity_ids": changed_ids });
+    let target = if rows.len() == 1 {
+        key_of(&rows[0].uscc, &rows[0].reg_no)
+    } else {
+        "batch".into()
+    };
+    AuditChange::new::<(), _>(
+        "registry.entity.upsert",
+        "entity",
+        target,
+        None,
+        Some(&summary),
+    )
 }
 
 #[async_trait::async_trait]
@@ -948,8 +948,13 @@ impl ImportStore for Backend {
         &self,
         ctx: &AuditCtx,
         job_id: i64,
-        batch: &ImportBatch,
+        batch: ImportBatch,
     ) -> StoreResult<UpsertCounts> {
+        // All new (a first load): written on the backend's fastest path.
+        let batch = match self.commit_new_entities(ctx, job_id, batch).await? {
+            Ok(counts) => return Ok(counts),
+            Err(batch) => batch,
+        };
         let mut tx = self.begin_write().await?;
         let counts = if batch.rows.is_empty() {
             UpsertCounts::default()

@@ -681,8 +681,8 @@ impl App {
                     {
                         continue;
                     }
-                    self.store.commit_import_batch(ctx, job.id, &batch).await?;
                     rows += batch.rows_seen;
+                    self.store.commit_import_batch(ctx, job.id, batch).await?;
                     progress(&Progress {
                         rows,
                         bytes: read,
@@ -718,7 +718,7 @@ impl App {
                 checkpoint_row: job.checkpoint_row,
                 ..Default::default()
             };
-            self.store.commit_import_batch(ctx, job.id, &batch).await?;
+            self.store.commit_import_batch(ctx, job.id, batch).await?;
             Ok(self
                 .store
                 .finish_import_job(job.id, "failed", Some(&message))

@@ -210,27 +210,38 @@ pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
 pub(crate) const INDEX_BUILD_SETTINGS: (&str, &str) =
     ("SET LOCAL maintenance_work_mem = '256MB'", "");
 
-/// Runs a multi-row INSERT and gives the ids it took, in row order.
-pub(crate) async fn insert_returning_ids(
+/// Inserts new entities, 400 to a statement (24 binds a row stay under the
+/// bind limit), and gives the ids they took, in order.
+pub(crate) async fn insert_entities(
     conn: &mut sqlx::PgConnection,
-    mut qb: sqlx::QueryBuilder<'_, Db>,
-    rows: usize,
+    rows: &[&hongdun_store::NewEntity],
+    at: chrono::DateTime<chrono::Utc>,
+    by: &str,
 ) -> StoreResult<Vec<i64>> {
+    use common::registry::{push_entity_values, ENTITY_INSERT};
     use sqlx::Row as _;
-    qb.push(" RETURNING id");
-    let out: Vec<i64> = qb
-        .build()
-        .fetch_all(conn)
-        .await
-        .map_err(map_err)?
-        .iter()
-        .map(|r| r.try_get::<i64, _>("id"))
-        .collect::<Result<_, _>>()
-        .map_err(map_err)?;
-    if out.len() != rows {
-        return Err(StoreError::Other("insert: rows not all written".into()));
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(400) {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(ENTITY_INSERT);
+        push_entity_values(&mut qb, chunk, at, by);
+        qb.push(" RETURNING id");
+        for r in qb.build().fetch_all(&mut *conn).await.map_err(map_err)? {
+            ids.push(r.try_get::<i64, _>("id").map_err(map_err)?);
+        }
     }
-    Ok(out)
+    Ok(ids)
+}
+
+impl PgStore {
+    /// PostgreSQL writes every import batch through the general upsert.
+    pub(crate) async fn commit_new_entities(
+        &self,
+        _ctx: &hongdun_store::AuditCtx,
+        _job_id: i64,
+        batch: hongdun_store::ImportBatch,
+    ) -> StoreResult<Result<hongdun_store::UpsertCounts, hongdun_store::ImportBatch>> {
+        Ok(Err(batch))
+    }
 }
 
 pub(crate) async fn lock_entities_for_bulk(conn: &mut sqlx::PgConnection) -> StoreResult<()> {

@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub(crate) type Db = sqlx::Sqlite;
 pub(crate) type Backend = SqliteStore;
 
+mod bulk;
 #[path = "../../store-sql-common/mod.rs"]
 mod common;
 mod fast;
@@ -26,6 +27,8 @@ pub struct SqliteStore {
     write_lock: Arc<Mutex<()>>,
     /// On-thread reads for the public lookups (none for an in-memory database).
     fast: Option<Arc<fast::FastReads>>,
+    /// The import's writer of new businesses (none for an in-memory database).
+    bulk: Option<Arc<bulk::BulkWriter>>,
 }
 
 /// A write transaction holding the process-wide write lock until it ends.
@@ -150,6 +153,8 @@ impl SqliteStore {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let fast = (!in_memory)
             .then(|| Arc::new(fast::FastReads::new(opts.get_filename().to_path_buf(), 8)));
+        let bulk = (!in_memory)
+            .then(|| Arc::new(bulk::BulkWriter::new(opts.get_filename().to_path_buf())));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts)
@@ -159,6 +164,7 @@ impl SqliteStore {
             pool,
             write_lock: Arc::new(Mutex::new(())),
             fast,
+            bulk,
         })
     }
 
@@ -170,6 +176,31 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(WriteTx { tx, _lock: lock })
+    }
+
+    /// An import batch whose businesses are all new, written on a blocking
+    /// thread under the write lock (see `bulk`); the batch back, unwritten,
+    /// when one of them is already registered or the database is in memory.
+    pub(crate) async fn commit_new_entities(
+        &self,
+        ctx: &hongdun_store::AuditCtx,
+        job_id: i64,
+        batch: hongdun_store::ImportBatch,
+    ) -> StoreResult<Result<hongdun_store::UpsertCounts, hongdun_store::ImportBatch>> {
+        let Some(bulk) = self.bulk.clone().filter(|_| !batch.rows.is_empty()) else {
+            return Ok(Err(batch));
+        };
+        let lock = self.write_lock.clone().lock_owned().await;
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || {
+            let _lock = lock;
+            match bulk.commit_new(&ctx, job_id, &batch)? {
+                Some(counts) => Ok(Ok(counts)),
+                None => Ok(Err(batch)),
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("import writer: {e}")))?
     }
 
     /// The public lookup by credit code on the calling thread, when the
@@ -377,22 +408,32 @@ pub(crate) async fn index_new_entities(
     Ok(())
 }
 
-/// Runs a multi-row INSERT of `rows` rows and gives the ids it took. Inside
-/// the write transaction the rows of one statement take consecutive ids
-/// (AUTOINCREMENT, one writer), the last of them the connection's last insert
-/// id, so no row is sent back (a `RETURNING id` row per business crossed the
-/// driver's worker channel one by one).
-pub(crate) async fn insert_returning_ids(
+/// Inserts new entities, 400 to a statement, and gives the ids they took, in
+/// order. Inside the write transaction the rows of one statement take
+/// consecutive ids (AUTOINCREMENT, one writer), the last of them the
+/// connection's last insert id, so no id is sent back row by row (a
+/// `RETURNING id` row per business crossed the driver's worker channel one at
+/// a time). Writing the rows as SQL literals instead of binding them was
+/// tried: parsing cost what binding did.
+pub(crate) async fn insert_entities(
     conn: &mut sqlx::SqliteConnection,
-    mut qb: sqlx::QueryBuilder<'_, Db>,
-    rows: usize,
+    rows: &[&hongdun_store::NewEntity],
+    at: chrono::DateTime<chrono::Utc>,
+    by: &str,
 ) -> StoreResult<Vec<i64>> {
-    let done = qb.build().execute(conn).await.map_err(map_err)?;
-    if done.rows_affected() != rows as u64 {
-        return Err(StoreError::Other("insert: rows not all written".into()));
+    use common::registry::{push_entity_values, ENTITY_INSERT};
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(400) {
+        let mut qb = sqlx::QueryBuilder::<Db>::new(ENTITY_INSERT);
+        push_entity_values(&mut qb, chunk, at, by);
+        let done = qb.build().execute(&mut *conn).await.map_err(map_err)?;
+        if done.rows_affected() != chunk.len() as u64 {
+            return Err(StoreError::Other("entities: rows not all written".into()));
+        }
+        let last = done.last_insert_rowid();
+        ids.extend(last - chunk.len() as i64 + 1..=last);
     }
-    let last = done.last_insert_rowid();
-    Ok((last - rows as i64 + 1..=last).collect())
+    Ok(ids)
 }
 
 /// Joins licences to their entities with the licences read first (a watch

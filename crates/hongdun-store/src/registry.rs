@@ -328,12 +328,13 @@ pub trait ImportStore {
     /// Jobs are scoped by the unit of the person who started them.
     async fn get_import_job(&self, scope: &ScopeFilter, id: i64) -> StoreResult<ImportJob>;
     /// Commits one batch: the entities, their errors and the job's checkpoint in
-    /// one transaction, so a crash never leaves half a batch.
+    /// one transaction, so a crash never leaves half a batch. The batch is
+    /// handed over (a backend may write it on another thread).
     async fn commit_import_batch(
         &self,
         ctx: &AuditCtx,
         job_id: i64,
-        batch: &ImportBatch,
+        batch: ImportBatch,
     ) -> StoreResult<UpsertCounts>;
     async fn finish_import_job(
         &self,

@@ -1,0 +1,260 @@
+//! The import's batches of new businesses, written on one thread.
+//!
+//! Through sqlx every statement crosses to the connection's worker thread and
+//! back, and every bound value is copied into the driver's argument list on
+//! the way: for a register import that is 24 values for each of millions of
+//! rows. Here a batch whose rows are all new is written on a blocking thread
+//! through a rusqlite connection of its own to the same file: one prepared
+//! INSERT stepped per row with the row's strings bound in place, then the
+//! search index, the error report, the audit row and the job's checkpoint,
+//! all in one transaction, as the sqlx path writes them.
+//!
+//! A batch holding a business already in the register (a re-import, a
+//! correction file) meets the credit-code or registration-number uniqueness
+//! check; it is then rolled back whole and written by the general upsert,
+//! which compares and records history.
+use crate::common::registry::upsert_audit;
+use crate::common::now;
+use chrono::{DateTime, SecondsFormat, Utc};
+use hongdun_core::audit::chain_hash;
+use hongdun_store::{AuditCtx, AuditRow, ImportBatch, StoreError, StoreResult, UpsertCounts};
+use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The writer connection, opened on first use and kept (with its page cache)
+/// between batches. Only used under the store's write lock.
+pub(crate) struct BulkWriter {
+    path: PathBuf,
+    conn: std::sync::Mutex<Option<Connection>>,
+}
+
+fn fail(e: rusqlite::Error) -> StoreError {
+    StoreError::Other(e.to_string())
+}
+
+/// A time as sqlx binds it for SQLite, so rows from both paths read and sort alike.
+fn time_text(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+impl BulkWriter {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            conn: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn open(&self) -> StoreResult<Connection> {
+        let c = Connection::open(&self.path).map_err(fail)?;
+        c.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
+        // The settings of the pool's connections (SqliteStore::connect).
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; \
+             PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 16384",
+        )
+        .map_err(fail)?;
+        Ok(c)
+    }
+
+    /// Writes `batch` if every row is new; `None` (nothing written) otherwise.
+    pub(crate) fn commit_new(
+        &self,
+        ctx: &AuditCtx,
+        job_id: i64,
+        batch: &ImportBatch,
+    ) -> StoreResult<Option<UpsertCounts>> {
+        let mut slot = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Other("bulk writer poisoned".into()))?;
+        if slot.is_none() {
+            *slot = Some(self.open()?);
+        }
+        let conn = slot.as_mut().expect("opened above");
+        let result = write_batch(conn, ctx, job_id, batch);
+        if result.is_err() {
+            // Whatever state it is in, the next batch starts afresh.
+            *slot = None;
+        }
+        result
+    }
+}
+
+fn write_batch(
+    conn: &mut Connection,
+    ctx: &AuditCtx,
+    job_id: i64,
+    batch: &ImportBatch,
+) -> StoreResult<Option<UpsertCounts>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(fail)?;
+    let at = now();
+    let at_s = time_text(&at);
+    let mut ids = Vec::with_capacity(batch.rows.len());
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO entity (uscc, reg_no, name, kind, legal_rep, id_number, phone, address, \
+                 county_code, township_code, unit_id, grid, industry, status, established, capital, \
+                 employees, business_scope, tags, warning, search, created_by, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+                 ?18, ?19, ?20, ?21, ?22, ?23, ?23)",
+            )
+            .map_err(fail)?;
+        let mut tags = String::new();
+        for e in &batch.rows {
+            tags.clear();
+            for (k, t) in e.tags.iter().enumerate() {
+                if k > 0 {
+                    tags.push(' ');
+                }
+                tags.push_str(t);
+            }
+            // As sqlx binds a date: %F.
+            let established = e.established.map(|d| d.format("%F").to_string());
+            let r = insert.execute(params![
+                e.uscc,
+                e.reg_no,
+                e.name,
+                e.kind.as_str(),
+                e.legal_rep,
+                e.id_number,
+                e.phone,
+                e.address,
+                e.county_code,
+                e.township_code,
+                e.unit_id.map(|u| u.0),
+                e.grid,
+                e.industry,
+                e.status.as_str(),
+                established,
+                e.capital,
+                e.employees,
+                e.business_scope,
+                tags,
+                e.warning,
+                e.search,
+                ctx.actor_name,
+                at_s,
+            ]);
+            match r {
+                Ok(_) => ids.push(tx.last_insert_rowid()),
+                // Already registered: the general upsert takes the batch.
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if f.code == ErrorCode::ConstraintViolation
+                        && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    }
+    if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
+        tx.execute(
+            "INSERT INTO entity_fts (rowid, search) SELECT id, search FROM entity WHERE id BETWEEN ?1 AND ?2",
+            params![first, last],
+        )
+        .map_err(fail)?;
+    }
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO import_error (job_id, row_no, column_name, code, message, severity) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(fail)?;
+        for e in &batch.errors {
+            insert
+                .execute(params![job_id, e.row_no, e.column, e.code, e.message, e.severity])
+                .map_err(fail)?;
+        }
+    }
+    let counts = UpsertCounts {
+        inserted: ids.len() as u64,
+        ..Default::default()
+    };
+    if !ids.is_empty() {
+        append_audit(&tx, ctx, &upsert_audit(&batch.rows, &counts, ids))?;
+    }
+    tx.execute(
+        "UPDATE import_job SET rows_total = rows_total + ?1, rows_ok = rows_ok + ?2, rows_failed = rows_failed + ?3, \
+         rows_warned = rows_warned + ?4, inserted = inserted + ?5, updated = updated + ?6, checkpoint_row = ?7, \
+         updated_at = ?8 WHERE id = ?9 AND status = 'running'",
+        params![
+            batch.rows_seen,
+            batch.rows.len() as i64,
+            batch.rows_failed,
+            batch.rows_warned,
+            counts.inserted as i64,
+            counts.updated as i64,
+            batch.checkpoint_row,
+            time_text(&now()),
+            job_id
+        ],
+    )
+    .map_err(fail)?;
+    tx.commit().map_err(fail)?;
+    Ok(Some(counts))
+}
+
+/// The audit chain's next row, as `common::audit::append_audit` writes it.
+fn append_audit(
+    tx: &rusqlite::Transaction<'_>,
+    ctx: &AuditCtx,
+    change: &hongdun_store::AuditChange,
+) -> StoreResult<i64> {
+    let (seq, prev): (i64, String) = tx
+        .query_row(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(fail)?;
+    let row = AuditRow {
+        seq,
+        at: now(),
+        actor_user_id: ctx.actor_user_id.map(|u| u.0),
+        actor_name: ctx.actor_name.clone(),
+        unit_id: ctx.unit_id.map(|u| u.0),
+        action: change.action.clone(),
+        target_type: change.target_type.clone(),
+        target_id: change.target_id.clone(),
+        before: change.before.clone(),
+        after: change.after.clone(),
+        request_id: ctx.request_id.clone(),
+        prev_hash: prev,
+        hash: String::new(),
+    };
+    let hash = chain_hash(&row.prev_hash, &row.fields(&AuditRow::at_text(&row.at)));
+    tx.execute(
+        "INSERT INTO audit_log (seq, at, actor_user_id, actor_name, unit_id, action, target_type, target_id, \
+         before_data, after_data, request_id, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            row.seq,
+            time_text(&row.at),
+            row.actor_user_id,
+            row.actor_name,
+            row.unit_id,
+            row.action,
+            row.target_type,
+            row.target_id,
+            row.before,
+            row.after,
+            row.request_id,
+            row.prev_hash,
+            hash
+        ],
+    )
+    .map_err(fail)?;
+    tx.execute(
+        "UPDATE audit_head SET last_hash = ?1 WHERE id = 1",
+        params![hash],
+    )
+    .map_err(fail)?;
+    Ok(seq)
+}
