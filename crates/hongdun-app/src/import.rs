@@ -373,7 +373,10 @@ impl RowSink for Reader {
         let Some(map) = &self.map else { return false };
         let raw = map.raw(|i| {
             cell(i)
-                .map(|s| s.trim().to_owned())
+                .map(|s| match s.trim() {
+                    t if t.len() == s.len() => s,
+                    t => t.to_owned(),
+                })
                 .filter(|s| !s.is_empty())
         });
         let blank = raw.uscc.is_none() && raw.reg_no.is_none() && raw.name.is_none();

@@ -181,9 +181,15 @@ pub fn check_entity(
     let mut warnings = Vec::new();
     let mut warning_code = None;
 
-    let uscc = match text(&raw.uscc) {
+    // Each cell normalised once.
+    let uscc_text = text(&raw.uscc);
+    let reg_no_text = text(&raw.reg_no);
+    let legal_rep = text(&raw.legal_rep);
+    let address = text(&raw.address);
+    let grid = text(&raw.grid);
+    let uscc = match uscc_text.as_deref() {
         None => None,
-        Some(s) => match Uscc::parse(&s) {
+        Some(s) => match Uscc::parse(s) {
             Ok(u) => Some(u.to_string()),
             Err(e @ (UsccError::Checksum { .. } | UsccError::OrgChecksum { .. }))
                 if mode == CheckMode::Lenient =>
@@ -195,7 +201,7 @@ pub fn check_entity(
                     warning: true,
                 });
                 warning_code = Some(e.code().to_owned());
-                Some(normalize_code(&s))
+                Some(normalize_code(s))
             }
             Err(e) => {
                 errors.push(Problem::error("uscc", e.code(), e.message_zh()));
@@ -203,9 +209,9 @@ pub fn check_entity(
             }
         },
     };
-    let reg_no = match text(&raw.reg_no) {
+    let reg_no = match reg_no_text.as_deref() {
         None => None,
-        Some(s) => match parse_reg_no(&s) {
+        Some(s) => match parse_reg_no(s) {
             Some(r) => Some(r),
             None => {
                 errors.push(Problem::error(
@@ -217,7 +223,7 @@ pub fn check_entity(
             }
         },
     };
-    if text(&raw.uscc).is_none() && text(&raw.reg_no).is_none() {
+    if uscc_text.is_none() && reg_no_text.is_none() {
         errors.push(Problem::error(
             "uscc",
             "required",
@@ -404,11 +410,11 @@ pub fn check_entity(
         ));
     }
     for (field, v, max) in [
-        ("legal_rep", &raw.legal_rep, 50),
-        ("address", &raw.address, 300),
-        ("grid", &raw.grid, 50),
+        ("legal_rep", &legal_rep, 50),
+        ("address", &address, 300),
+        ("grid", &grid, 50),
     ] {
-        if text(v).is_some_and(|s| s.chars().count() > max) {
+        if v.as_deref().is_some_and(|s| s.chars().count() > max) {
             errors.push(Problem::error(
                 field,
                 "too_long",
@@ -423,21 +429,21 @@ pub fn check_entity(
     tags.sort();
     tags.dedup();
     let unit_id = j.route(township.as_deref(), county.as_deref());
-    let search = entity_search_terms(&name).join(" ");
+    let search = entity_search_text(&name);
     Ok((
         NewEntity {
             uscc,
             reg_no,
             name,
             kind: kind.unwrap_or(EntityKind::Enterprise),
-            legal_rep: text(&raw.legal_rep),
+            legal_rep,
             id_number,
             phone,
-            address: text(&raw.address),
+            address,
             county_code: county,
             township_code: township,
             unit_id,
-            grid: text(&raw.grid),
+            grid,
             industry,
             status: status.unwrap_or(EntityStatus::Active),
             established,

@@ -172,6 +172,10 @@ pub fn normalize_code(s: &str) -> String {
 /// ideographic space → space, runs of whitespace collapsed, trimmed. Chinese
 /// characters are kept as they are.
 pub fn normalize_text(s: &str) -> String {
+    // Most cells of an export are already clean: one pass that only reads.
+    if is_normalized(s) {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for ch in s.chars() {
@@ -193,6 +197,25 @@ pub fn normalize_text(s: &str) -> String {
         out.push(ch);
     }
     out
+}
+
+/// Whether `normalize_text(s)` is `s` itself: no full-width ASCII, no
+/// white space but single spaces between other characters, no control
+/// characters.
+fn is_normalized(s: &str) -> bool {
+    // A space at the start, or after a space, would be dropped.
+    let mut after_space = true;
+    for ch in s.chars() {
+        match ch {
+            ' ' if after_space => return false,
+            ' ' => after_space = true,
+            '（' | '）' => after_space = false,
+            '\u{FF01}'..='\u{FF5E}' => return false,
+            c if c.is_whitespace() || c.is_control() => return false,
+            _ => after_space = false,
+        }
+    }
+    !after_space || s.is_empty()
 }
 
 /// 注册号: the 15-digit registration number of older entities.
@@ -453,6 +476,99 @@ pub fn entity_search_terms(name: &str) -> Vec<String> {
     terms
 }
 
+/// `entity_search_terms(name).join(" ")`, the entity's `search` column,
+/// made with two allocations instead of one per term: the terms are slices
+/// of the normalised name and of its `#`-marked initials.
+pub fn entity_search_text(name: &str) -> String {
+    use pinyin::ToPinyin;
+    use std::borrow::Cow;
+    let text = normalize_text(name);
+    // "#ab#bc…": the initials' bigrams, each a range of `marked`.
+    let mut marked = String::new();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut prev: Option<char> = None;
+    let mut count = 0usize;
+    for c in text.chars().filter_map(|ch| match ch.to_pinyin() {
+        Some(p) => p.first_letter().chars().next(),
+        None if ch.is_ascii_alphanumeric() => Some(ch.to_ascii_lowercase()),
+        None => None,
+    }) {
+        count += 1;
+        if let Some(p) = prev {
+            let start = marked.len();
+            marked.push('#');
+            marked.push(p);
+            marked.push(c);
+            ranges.push((start, marked.len()));
+        }
+        prev = Some(c);
+    }
+    if let (1, Some(p)) = (count, prev) {
+        marked.push('#');
+        marked.push(p);
+        ranges.push((0, marked.len()));
+    }
+    let mut terms: Vec<Cow<'_, str>> = Vec::with_capacity(ranges.len() * 2 + 4);
+    terms.extend(ranges.iter().map(|&(a, b)| Cow::Borrowed(&marked[a..b])));
+    // The name's terms, as search_terms makes them.
+    type Terms<'a> = Vec<std::borrow::Cow<'a, str>>;
+    /// A CJK run of one character is a term by itself.
+    fn end_cjk<'a>(text: &'a str, run: Option<(usize, usize)>, at: usize, terms: &mut Terms<'a>) {
+        if let Some((start, 1)) = run {
+            terms.push(std::borrow::Cow::Borrowed(&text[start..at]));
+        }
+    }
+    fn end_word<'a>(text: &'a str, from: Option<usize>, at: usize, terms: &mut Terms<'a>) {
+        if let Some(from) = from {
+            let w = &text[from..at];
+            let lower = w.chars().all(|c| {
+                let mut l = c.to_lowercase();
+                l.next() == Some(c) && l.next().is_none()
+            });
+            terms.push(if lower {
+                std::borrow::Cow::Borrowed(w)
+            } else {
+                std::borrow::Cow::Owned(w.chars().flat_map(char::to_lowercase).collect())
+            });
+        }
+    }
+    // (start of the CJK run, characters in it), the start of its last character.
+    let mut cjk: Option<(usize, usize)> = None;
+    let mut last_cjk = 0usize;
+    let mut word: Option<usize> = None;
+    for (i, ch) in text.char_indices() {
+        if is_cjk(ch) {
+            end_word(&text, word.take(), i, &mut terms);
+            cjk = Some(match cjk {
+                None => (i, 1),
+                Some((start, n)) => {
+                    terms.push(Cow::Borrowed(&text[last_cjk..i + ch.len_utf8()]));
+                    (start, n + 1)
+                }
+            });
+            last_cjk = i;
+        } else if ch.is_alphanumeric() {
+            end_cjk(&text, cjk.take(), i, &mut terms);
+            word.get_or_insert(i);
+        } else {
+            end_cjk(&text, cjk.take(), i, &mut terms);
+            end_word(&text, word.take(), i, &mut terms);
+        }
+    }
+    end_cjk(&text, cjk, text.len(), &mut terms);
+    end_word(&text, word, text.len(), &mut terms);
+    terms.sort_unstable();
+    terms.dedup();
+    let mut out = String::with_capacity(terms.iter().map(|t| t.len() + 1).sum());
+    for (k, t) in terms.iter().enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        out.push_str(t);
+    }
+    out
+}
+
 /// `#`-marked bigrams of an initials string ("aqmg" → #aq #qm #mg).
 pub fn initials_terms(initials: &str) -> Vec<String> {
     let chars: Vec<char> = initials.chars().collect();
@@ -474,6 +590,30 @@ pub fn is_cjk(ch: char) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// normalize_text without its fast path.
+    fn slow_normalize(s: &str) -> String {
+        let mut out = String::new();
+        let mut space = false;
+        for ch in s.chars() {
+            let ch = match ch {
+                '\u{3000}' => ' ',
+                '（' | '）' => ch,
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(ch as u32 - 0xFEE0).unwrap_or(ch),
+                c => c,
+            };
+            if ch.is_whitespace() || ch.is_control() {
+                space = true;
+                continue;
+            }
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(ch);
+        }
+        out
+    }
 
     #[test]
     fn domain_examples_are_valid() {
@@ -635,6 +775,22 @@ mod tests {
                 let s = String::from_utf8(b).unwrap();
                 prop_assert!(Uscc::parse(&s).is_err());
             }
+        }
+
+        #[test]
+        fn search_text_is_the_joined_terms(s in "[ 　a-zA-Z0-9ＡＢａ１（）()·面馆阿强华为店Éé Ωω\t-]{0,24}") {
+            prop_assert_eq!(entity_search_text(&s), entity_search_terms(&s).join(" "));
+        }
+
+        #[test]
+        fn search_text_is_the_joined_terms_of_any_text(s in "\\PC{0,30}") {
+            prop_assert_eq!(entity_search_text(&s), entity_search_terms(&s).join(" "));
+        }
+
+        #[test]
+        fn normalized_means_unchanged(s in "[ 　a\t\n（）ＡＢ（面\u{3000}\u{A0}\u{7}]{0,12}") {
+            prop_assert_eq!(is_normalized(&s), slow_normalize(&s) == s);
+            prop_assert_eq!(normalize_text(&s), slow_normalize(&s));
         }
 
         #[test]
