@@ -13,8 +13,8 @@
 //! correction file) meets the credit-code or registration-number uniqueness
 //! check; it is then rolled back whole and written by the general upsert,
 //! which compares and records history.
-use crate::common::registry::upsert_audit;
 use crate::common::now;
+use crate::common::registry::upsert_audit;
 use chrono::{DateTime, SecondsFormat, Utc};
 use hongdun_core::audit::chain_hash;
 use hongdun_store::{AuditCtx, AuditRow, ImportBatch, StoreError, StoreResult, UpsertCounts};
@@ -169,7 +169,9 @@ fn write_batch(
             .map_err(fail)?;
         for e in &batch.errors {
             insert
-                .execute(params![job_id, e.row_no, e.column, e.code, e.message, e.severity])
+                .execute(params![
+                    job_id, e.row_no, e.column, e.code, e.message, e.severity
+                ])
                 .map_err(fail)?;
         }
     }
