@@ -9,20 +9,25 @@ use hongdun_store::{
 };
 use sqlx::{QueryBuilder, Row};
 
-/// Writes one audit row inside the caller's transaction.
-pub(crate) async fn append_audit(
-    conn: &mut <Db as sqlx::Database>::Connection,
+/// Takes the chain's next position and hash (`seq`, `last_hash`).
+pub(crate) const AUDIT_NEXT: &str =
+    "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash";
+/// Writes one chained row: `AuditRow`'s fields in order, $1-$13.
+pub(crate) const AUDIT_INSERT: &str =
+    "INSERT INTO audit_log (seq, at, actor_user_id, actor_name, unit_id, action, target_type, target_id, \
+     before_data, after_data, request_id, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+/// Moves the chain's head to the row just written ($1: its hash).
+pub(crate) const AUDIT_HEAD: &str = "UPDATE audit_head SET last_hash = $1 WHERE id = 1";
+
+/// The row that follows `prev` at position `seq`, its hash computed.
+pub(crate) fn chained_row(
+    seq: i64,
+    prev: String,
     ctx: &AuditCtx,
     change: &AuditChange,
-) -> StoreResult<i64> {
-    let head =
-        sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    let seq: i64 = head.try_get("seq").map_err(map_err)?;
-    let prev: String = head.try_get("last_hash").map_err(map_err)?;
-    let row = AuditRow {
+) -> AuditRow {
+    let mut row = AuditRow {
         seq,
         at: now(),
         actor_user_id: ctx.actor_user_id.map(|u| u.0),
@@ -37,31 +42,42 @@ pub(crate) async fn append_audit(
         prev_hash: prev,
         hash: String::new(),
     };
-    let at_text = AuditRow::at_text(&row.at);
-    let hash = chain_hash(&row.prev_hash, &row.fields(&at_text));
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_user_id, actor_name, unit_id, action, target_type, target_id, \
-         before_data, after_data, request_id, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(row.seq)
-    .bind(row.at)
-    .bind(row.actor_user_id)
-    .bind(&row.actor_name)
-    .bind(row.unit_id)
-    .bind(&row.action)
-    .bind(&row.target_type)
-    .bind(&row.target_id)
-    .bind(&row.before)
-    .bind(&row.after)
-    .bind(&row.request_id)
-    .bind(&row.prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
-        .bind(&hash)
+    row.hash = chain_hash(&row.prev_hash, &row.fields(&AuditRow::at_text(&row.at)));
+    row
+}
+
+/// Writes one audit row inside the caller's transaction.
+pub(crate) async fn append_audit(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    ctx: &AuditCtx,
+    change: &AuditChange,
+) -> StoreResult<i64> {
+    let head = sqlx::query(AUDIT_NEXT)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let seq: i64 = head.try_get("seq").map_err(map_err)?;
+    let prev: String = head.try_get("last_hash").map_err(map_err)?;
+    let row = chained_row(seq, prev, ctx, change);
+    sqlx::query(AUDIT_INSERT)
+        .bind(row.seq)
+        .bind(row.at)
+        .bind(row.actor_user_id)
+        .bind(&row.actor_name)
+        .bind(row.unit_id)
+        .bind(&row.action)
+        .bind(&row.target_type)
+        .bind(&row.target_id)
+        .bind(&row.before)
+        .bind(&row.after)
+        .bind(&row.request_id)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    sqlx::query(AUDIT_HEAD)
+        .bind(&row.hash)
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;

@@ -9,6 +9,9 @@ mod sample;
 mod system;
 
 pub(crate) use audit::append_audit;
+// The chain's statements and next row, for SQLite's import writer (`bulk.rs`).
+#[allow(unused_imports)]
+pub(crate) use audit::{chained_row, AUDIT_HEAD, AUDIT_INSERT, AUDIT_NEXT};
 // Used by SQLite's on-thread reads (`fast.rs`); PostgreSQL reads through sqlx.
 #[allow(unused_imports)]
 pub(crate) use inspection::{candidate_sql, SplitPoint, SqlArg, UnitSlice};

@@ -143,6 +143,14 @@ async fn existing_by_keys(
     Ok(out)
 }
 
+/// A committed batch's counts and checkpoint added to its job ($1-$9: rows
+/// seen, kept, failed, warned, inserted, updated, the checkpoint row, the time,
+/// the job).
+pub(crate) const IMPORT_JOB_ADVANCE: &str =
+    "UPDATE import_job SET rows_total = rows_total + $1, rows_ok = rows_ok + $2, rows_failed = rows_failed + $3, \
+     rows_warned = rows_warned + $4, inserted = inserted + $5, updated = updated + $6, checkpoint_row = $7, \
+     updated_at = $8 WHERE id = $9 AND status = 'running'";
+
 /// The columns of a new entity row, in the order of `push_entity_values`.
 pub(crate) const ENTITY_INSERT: &str =
     "INSERT INTO entity (uscc, reg_no, name, kind, legal_rep, id_number, phone, address, county_code, \
@@ -245,7 +253,12 @@ async fn upsert_in_tx(
     // 24 columns: 400 rows keep a statement under both databases' bind limits.
     // A creation is recorded on the row itself (created_at, created_by) and in
     // the audit row of its batch, not as an event row: imports stay lean.
-    let new_ids = crate::insert_entities(&mut *tx, &inserts, at, &ctx.actor_name).await?;
+    let mut new_ids = Vec::with_capacity(inserts.len());
+    for chunk in inserts.chunks(400) {
+        let mut qb = QueryBuilder::<Db>::new(ENTITY_INSERT);
+        push_entity_values(&mut qb, chunk, at, &ctx.actor_name);
+        new_ids.extend(crate::inserted_ids(&mut *tx, qb, chunk.len()).await?);
+    }
     counts.inserted += new_ids.len() as u64;
     crate::index_new_entities(&mut *tx, &new_ids).await?;
     changed_ids.extend(new_ids);
@@ -861,23 +874,13 @@ impl ImportStore for Backend {
     async fn ensure_entity_indexes(&self) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let (before, after) = crate::INDEX_BUILD_SETTINGS;
-        if !before.is_empty() {
-            sqlx::query(before)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-        for (_, create) in crate::ENTITY_INDEXES {
-            sqlx::query(create)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-        if !after.is_empty() {
-            sqlx::query(after)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+        let creates = crate::ENTITY_INDEXES.iter().map(|(_, create)| *create);
+        for sql in std::iter::once(before)
+            .chain(creates)
+            .chain([after])
+            .filter(|s| !s.is_empty())
+        {
+            sqlx::query(sql).execute(&mut *tx).await.map_err(map_err)?;
         }
         tx.commit().await
     }
@@ -975,23 +978,19 @@ impl ImportStore for Backend {
             });
             qb.build().execute(&mut *tx).await.map_err(map_err)?;
         }
-        sqlx::query(
-            "UPDATE import_job SET rows_total = rows_total + $1, rows_ok = rows_ok + $2, rows_failed = rows_failed + $3, \
-             rows_warned = rows_warned + $4, inserted = inserted + $5, updated = updated + $6, checkpoint_row = $7, \
-             updated_at = $8 WHERE id = $9 AND status = 'running'",
-        )
-        .bind(batch.rows_seen)
-        .bind(batch.rows.len() as i64)
-        .bind(batch.rows_failed)
-        .bind(batch.rows_warned)
-        .bind(counts.inserted as i64)
-        .bind(counts.updated as i64)
-        .bind(batch.checkpoint_row)
-        .bind(now())
-        .bind(job_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        sqlx::query(IMPORT_JOB_ADVANCE)
+            .bind(batch.rows_seen)
+            .bind(batch.rows.len() as i64)
+            .bind(batch.rows_failed)
+            .bind(batch.rows_warned)
+            .bind(counts.inserted as i64)
+            .bind(counts.updated as i64)
+            .bind(batch.checkpoint_row)
+            .bind(now())
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await?;
         Ok(counts)
     }

@@ -204,30 +204,30 @@ pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Serialises the emptiness check and the index drops with other writers.
 /// Settings for building the secondary indexes after a bulk load (this
 /// transaction only), and nothing to put back.
 pub(crate) const INDEX_BUILD_SETTINGS: (&str, &str) =
     ("SET LOCAL maintenance_work_mem = '256MB'", "");
 
-/// Inserts new entities, 400 to a statement (24 binds a row stay under the
-/// bind limit), and gives the ids they took, in order.
-pub(crate) async fn insert_entities(
+/// Runs a multi-row INSERT of `rows` rows and gives the ids they took, in order.
+pub(crate) async fn inserted_ids(
     conn: &mut sqlx::PgConnection,
-    rows: &[&hongdun_store::NewEntity],
-    at: chrono::DateTime<chrono::Utc>,
-    by: &str,
+    mut qb: sqlx::QueryBuilder<'_, Db>,
+    rows: usize,
 ) -> StoreResult<Vec<i64>> {
-    use common::registry::{push_entity_values, ENTITY_INSERT};
     use sqlx::Row as _;
-    let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(400) {
-        let mut qb = sqlx::QueryBuilder::<Db>::new(ENTITY_INSERT);
-        push_entity_values(&mut qb, chunk, at, by);
-        qb.push(" RETURNING id");
-        for r in qb.build().fetch_all(&mut *conn).await.map_err(map_err)? {
-            ids.push(r.try_get::<i64, _>("id").map_err(map_err)?);
-        }
+    qb.push(" RETURNING id");
+    let ids = qb
+        .build()
+        .fetch_all(conn)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(map_err)?;
+    if ids.len() != rows {
+        return Err(StoreError::Other("insert: rows not all written".into()));
     }
     Ok(ids)
 }
@@ -244,6 +244,7 @@ impl PgStore {
     }
 }
 
+/// Serialises the emptiness check and the index drops with other writers.
 pub(crate) async fn lock_entities_for_bulk(conn: &mut sqlx::PgConnection) -> StoreResult<()> {
     sqlx::query("LOCK TABLE entity IN SHARE ROW EXCLUSIVE MODE")
         .execute(conn)

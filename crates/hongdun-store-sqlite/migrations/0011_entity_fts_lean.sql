@@ -8,10 +8,9 @@
 --   * detail=none: no positions (no phrase or NEAR query is ever made);
 --   * columnsize=0: no per-row size table (nothing is ranked by bm25).
 -- On a million businesses this builds in 1.9 s instead of 6.6 s and answers
--- the same rows. Updates and deletes stay on triggers; inserts are indexed a
--- batch at a time by the store.
-DROP TRIGGER IF EXISTS entity_fts_delete;
-DROP TRIGGER IF EXISTS entity_fts_update;
+-- the same rows. Inserts are indexed a batch at a time by the store; updates
+-- and deletes by migration 0002's triggers on `entity`, which stay (they name
+-- entity_fts and find the new table).
 DROP TABLE IF EXISTS entity_fts;
 CREATE VIRTUAL TABLE entity_fts USING fts5 (
     search, content = 'entity', content_rowid = 'id',
@@ -21,10 +20,3 @@ CREATE VIRTUAL TABLE entity_fts USING fts5 (
 -- transaction (a rebuild, a large batch): fewer, larger segments to merge.
 INSERT INTO entity_fts (entity_fts, rank) VALUES ('hashsize', 67108864);
 INSERT INTO entity_fts (entity_fts) VALUES ('rebuild');
-CREATE TRIGGER entity_fts_delete AFTER DELETE ON entity BEGIN
-    INSERT INTO entity_fts (entity_fts, rowid, search) VALUES ('delete', old.id, old.search);
-END;
-CREATE TRIGGER entity_fts_update AFTER UPDATE OF search ON entity BEGIN
-    INSERT INTO entity_fts (entity_fts, rowid, search) VALUES ('delete', old.id, old.search);
-    INSERT INTO entity_fts (rowid, search) VALUES (new.id, new.search);
-END;

@@ -13,11 +13,10 @@
 //! correction file) meets the credit-code or registration-number uniqueness
 //! check; it is then rolled back whole and written by the general upsert,
 //! which compares and records history.
-use crate::common::now;
-use crate::common::registry::upsert_audit;
+use crate::common::registry::{upsert_audit, ENTITY_INSERT, IMPORT_JOB_ADVANCE};
+use crate::common::{chained_row, now, AUDIT_HEAD, AUDIT_INSERT, AUDIT_NEXT};
 use chrono::{DateTime, SecondsFormat, Utc};
-use hongdun_core::audit::chain_hash;
-use hongdun_store::{AuditCtx, AuditRow, ImportBatch, StoreError, StoreResult, UpsertCounts};
+use hongdun_store::{AuditCtx, ImportBatch, StoreError, StoreResult, UpsertCounts};
 use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -99,24 +98,12 @@ fn write_batch(
     let at_s = time_text(&at);
     let mut ids = Vec::with_capacity(batch.rows.len());
     {
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO entity (uscc, reg_no, name, kind, legal_rep, id_number, phone, address, \
-                 county_code, township_code, unit_id, grid, industry, status, established, capital, \
-                 employees, business_scope, tags, warning, search, created_by, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-                 ?18, ?19, ?20, ?21, ?22, ?23, ?23)",
-            )
-            .map_err(fail)?;
-        let mut tags = String::new();
+        let sql = format!(
+            "{ENTITY_INSERT}VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             $16, $17, $18, $19, $20, $21, $22, $23, $23)"
+        );
+        let mut insert = tx.prepare_cached(&sql).map_err(fail)?;
         for e in &batch.rows {
-            tags.clear();
-            for (k, t) in e.tags.iter().enumerate() {
-                if k > 0 {
-                    tags.push(' ');
-                }
-                tags.push_str(t);
-            }
             // As sqlx binds a date: %F.
             let established = e.established.map(|d| d.format("%F").to_string());
             let r = insert.execute(params![
@@ -138,7 +125,7 @@ fn write_batch(
                 e.capital,
                 e.employees,
                 e.business_scope,
-                tags,
+                e.tags.join(" "),
                 e.warning,
                 e.search,
                 ctx.actor_name,
@@ -158,11 +145,8 @@ fn write_batch(
         }
     }
     if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
-        tx.execute(
-            "INSERT INTO entity_fts (rowid, search) SELECT id, search FROM entity WHERE id BETWEEN ?1 AND ?2",
-            params![first, last],
-        )
-        .map_err(fail)?;
+        tx.execute(crate::INDEX_ID_RANGE, params![first, last])
+            .map_err(fail)?;
     }
     {
         let mut insert = tx
@@ -187,9 +171,7 @@ fn write_batch(
         append_audit(&tx, ctx, &upsert_audit(&batch.rows, &counts, ids))?;
     }
     tx.execute(
-        "UPDATE import_job SET rows_total = rows_total + ?1, rows_ok = rows_ok + ?2, rows_failed = rows_failed + ?3, \
-         rows_warned = rows_warned + ?4, inserted = inserted + ?5, updated = updated + ?6, checkpoint_row = ?7, \
-         updated_at = ?8 WHERE id = ?9 AND status = 'running'",
+        IMPORT_JOB_ADVANCE,
         params![
             batch.rows_seen,
             batch.rows.len() as i64,
@@ -207,39 +189,18 @@ fn write_batch(
     Ok(Some(counts))
 }
 
-/// The audit chain's next row, as `common::audit::append_audit` writes it.
+/// The audit chain's next row, as `common::append_audit` writes it.
 fn append_audit(
     tx: &rusqlite::Transaction<'_>,
     ctx: &AuditCtx,
     change: &hongdun_store::AuditChange,
 ) -> StoreResult<i64> {
     let (seq, prev): (i64, String) = tx
-        .query_row(
-            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row(AUDIT_NEXT, [], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(fail)?;
-    let row = AuditRow {
-        seq,
-        at: now(),
-        actor_user_id: ctx.actor_user_id.map(|u| u.0),
-        actor_name: ctx.actor_name.clone(),
-        unit_id: ctx.unit_id.map(|u| u.0),
-        action: change.action.clone(),
-        target_type: change.target_type.clone(),
-        target_id: change.target_id.clone(),
-        before: change.before.clone(),
-        after: change.after.clone(),
-        request_id: ctx.request_id.clone(),
-        prev_hash: prev,
-        hash: String::new(),
-    };
-    let hash = chain_hash(&row.prev_hash, &row.fields(&AuditRow::at_text(&row.at)));
+    let row = chained_row(seq, prev, ctx, change);
     tx.execute(
-        "INSERT INTO audit_log (seq, at, actor_user_id, actor_name, unit_id, action, target_type, target_id, \
-         before_data, after_data, request_id, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        AUDIT_INSERT,
         params![
             row.seq,
             time_text(&row.at),
@@ -253,14 +214,10 @@ fn append_audit(
             row.after,
             row.request_id,
             row.prev_hash,
-            hash
+            row.hash
         ],
     )
     .map_err(fail)?;
-    tx.execute(
-        "UPDATE audit_head SET last_hash = ?1 WHERE id = 1",
-        params![hash],
-    )
-    .map_err(fail)?;
+    tx.execute(AUDIT_HEAD, params![row.hash]).map_err(fail)?;
     Ok(seq)
 }

@@ -388,6 +388,10 @@ pub(crate) fn push_search_terms(
     qb.push(")");
 }
 
+/// Indexes the entities with ids from $1 to $2 (one batch's new rows).
+pub(crate) const INDEX_ID_RANGE: &str =
+    "INSERT INTO entity_fts (rowid, search) SELECT id, search FROM entity WHERE id BETWEEN $1 AND $2";
+
 /// Adds newly inserted entities to the FTS5 index in one set-based statement
 /// (ids of one batch are contiguous: the batch holds the write lock).
 pub(crate) async fn index_new_entities(
@@ -397,43 +401,33 @@ pub(crate) async fn index_new_entities(
     let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
         return Ok(());
     };
-    sqlx::query(
-        "INSERT INTO entity_fts (rowid, search) SELECT id, search FROM entity WHERE id BETWEEN $1 AND $2",
-    )
-    .bind(first)
-    .bind(last)
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
+    sqlx::query(INDEX_ID_RANGE)
+        .bind(first)
+        .bind(last)
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
     Ok(())
 }
 
-/// Inserts new entities, 400 to a statement, and gives the ids they took, in
+/// Runs a multi-row INSERT of `rows` rows and gives the ids they took, in
 /// order. Inside the write transaction the rows of one statement take
 /// consecutive ids (AUTOINCREMENT, one writer), the last of them the
 /// connection's last insert id, so no id is sent back row by row (a
 /// `RETURNING id` row per business crossed the driver's worker channel one at
 /// a time). Writing the rows as SQL literals instead of binding them was
 /// tried: parsing cost what binding did.
-pub(crate) async fn insert_entities(
+pub(crate) async fn inserted_ids(
     conn: &mut sqlx::SqliteConnection,
-    rows: &[&hongdun_store::NewEntity],
-    at: chrono::DateTime<chrono::Utc>,
-    by: &str,
+    mut qb: sqlx::QueryBuilder<'_, Db>,
+    rows: usize,
 ) -> StoreResult<Vec<i64>> {
-    use common::registry::{push_entity_values, ENTITY_INSERT};
-    let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(400) {
-        let mut qb = sqlx::QueryBuilder::<Db>::new(ENTITY_INSERT);
-        push_entity_values(&mut qb, chunk, at, by);
-        let done = qb.build().execute(&mut *conn).await.map_err(map_err)?;
-        if done.rows_affected() != chunk.len() as u64 {
-            return Err(StoreError::Other("entities: rows not all written".into()));
-        }
-        let last = done.last_insert_rowid();
-        ids.extend(last - chunk.len() as i64 + 1..=last);
+    let done = qb.build().execute(conn).await.map_err(map_err)?;
+    if done.rows_affected() != rows as u64 {
+        return Err(StoreError::Other("insert: rows not all written".into()));
     }
-    Ok(ids)
+    let last = done.last_insert_rowid();
+    Ok((last - rows as i64 + 1..=last).collect())
 }
 
 /// Joins licences to their entities with the licences read first (a watch
