@@ -586,7 +586,7 @@ impl App {
             for n in 0..120u64 {
                 let (category, what, ago) = g::direct_hazard(seed, n);
                 let c = (n as usize * 7919) % candidates.len();
-                let Some(unit) = candidates.unit_ids[c] else {
+                let Some(unit) = candidates.unit_id(c) else {
                     continue;
                 };
                 let entity_id = candidates.entity_ids[c];

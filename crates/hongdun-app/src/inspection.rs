@@ -6,8 +6,8 @@ use crate::{App, AppError, AppResult, Principal};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use hongdun_core::ids::{UnitId, UserId};
 use hongdun_core::inspection::{
-    canonical_candidates, compare, draw, draw_set, hazard_next, Candidate, DrawInput, DrawOutcome,
-    HazardAction, HazardState, Mismatch, PoolInspector, Sampling, SetDraw,
+    canonical_candidates, compare, draw, draw_set_into, hazard_next, Candidate, DrawInput,
+    DrawOutcome, HazardAction, HazardState, Mismatch, PoolInspector, Sampling, SetDraw,
 };
 use hongdun_core::sampling::sha256_hex;
 use hongdun_core::Coded;
@@ -706,8 +706,19 @@ impl App {
         let (found, inspectors, drawn, tasks, packed) = tokio::task::spawn_blocking(move || {
             let (seed, sampling, team_size) = spec;
             let t = std::time::Instant::now();
-            let drawn = draw_set(&seed, &sampling, team_size, &found.set, &inspectors)
-                .map_err(|e| AppError::rule(&e, Some("pool")))?;
+            // The frozen list compressed piece by piece as the draw writes it
+            // out, on the thread that orders it: never held whole.
+            let mut packed = PackedList::default();
+            let drawn = draw_set_into(
+                &seed,
+                &sampling,
+                team_size,
+                &found.set,
+                &inspectors,
+                PackedList::CHUNK,
+                &mut |piece| packed.push_piece(piece),
+            )
+            .map_err(|e| AppError::rule(&e, Some("pool")))?;
             let drawn_ms = t.elapsed().as_millis() as u64;
             let tasks: Vec<NewTask> = drawn
                 .chosen
@@ -715,7 +726,7 @@ impl App {
                 .zip(&drawn.outcome.picks)
                 .map(|(&i, pick)| NewTask {
                     entity_id: found.entity_ids[i],
-                    unit_id: found.unit_ids[i],
+                    unit_id: found.unit_id(i),
                     team: pick
                         .team
                         .iter()
@@ -723,11 +734,9 @@ impl App {
                         .collect(),
                 })
                 .collect();
-            // The frozen list compressed here, on every core, not on an async worker.
-            let packed = PackedList::pack(&drawn.list);
             tracing::debug!(
                 drawn_ms,
-                tasks_and_pack_ms = t.elapsed().as_millis() as u64 - drawn_ms,
+                tasks_ms = t.elapsed().as_millis() as u64 - drawn_ms,
                 chunks = packed.chunks.len(),
                 bytes = packed.chunks.iter().map(Vec::len).sum::<usize>(),
                 "draw computed"

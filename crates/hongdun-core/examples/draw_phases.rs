@@ -42,9 +42,8 @@ fn main() {
     );
     drop((order, text));
     let s = Sampler::new("20261123");
-    let ids = set.ids();
     let t = Instant::now();
-    let keys = s.keys(&ids);
+    let keys = s.keys(&set);
     println!("tickets (keys, all cores): {:?}", t.elapsed());
     drop(keys);
     let t = Instant::now();
@@ -68,11 +67,11 @@ fn main() {
         })
         .collect();
     let t = Instant::now();
-    let d = draw_set("20261123", &sampling, 2, &set, &inspectors).unwrap();
+    let (d, list) = draw_set("20261123", &sampling, 2, &set, &inspectors).unwrap();
     println!(
         "whole draw: {:?} ({} picks, list {} MiB)",
         t.elapsed(),
         d.outcome.picks.len(),
-        d.list.len() >> 20
+        list.len() >> 20
     );
 }

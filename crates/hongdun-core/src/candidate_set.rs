@@ -158,11 +158,6 @@ impl CandidateSet {
         }
     }
 
-    /// Every id, borrowed, in list order.
-    pub fn ids(&self) -> Vec<&str> {
-        (0..self.len()).map(|i| self.id(i)).collect()
-    }
-
     /// Positions in id order (byte order, as `str` compares), or the first id
     /// listed twice.
     pub fn canonical_order(&self) -> Result<Vec<u32>, DrawError> {
@@ -175,16 +170,34 @@ impl CandidateSet {
     /// The frozen list as hashed: `id \t class \t grid \n` per candidate, in `order`.
     pub fn canonical_text(&self, order: &[u32]) -> String {
         let mut s = String::with_capacity(self.ids.len() + self.len() * 4);
+        self.canonical_pieces(order, usize::MAX, &mut |piece| s.push_str(piece));
+        s
+    }
+
+    /// The same text handed to `sink` in pieces of at most `max_bytes` (or
+    /// one line, if a line is longer), each ending at a line end: a
+    /// province's list is hashed and compressed piece by piece instead of
+    /// being held whole.
+    pub fn canonical_pieces(&self, order: &[u32], max_bytes: usize, sink: &mut dyn FnMut(&str)) {
+        let mut piece = String::with_capacity(max_bytes.min(self.ids.len() + self.len() * 4));
         for &i in order {
             let i = i as usize;
-            s.push_str(self.id(i));
-            s.push('\t');
-            s.push_str(self.class(i));
-            s.push('\t');
-            s.push_str(self.grid(i).unwrap_or(""));
-            s.push('\n');
+            let (id, class, grid) = (self.id(i), self.class(i), self.grid(i).unwrap_or(""));
+            let line = id.len() + class.len() + grid.len() + 3;
+            if !piece.is_empty() && piece.len() + line > max_bytes {
+                sink(&piece);
+                piece.clear();
+            }
+            piece.push_str(id);
+            piece.push('\t');
+            piece.push_str(class);
+            piece.push('\t');
+            piece.push_str(grid);
+            piece.push('\n');
         }
-        s
+        if !piece.is_empty() {
+            sink(&piece);
+        }
     }
 
     /// Every id as one integer whose order is the ids' byte order, with its
@@ -225,14 +238,17 @@ impl CandidateSet {
 
     fn order_packed(&self, mut keys: Vec<u128>) -> Result<Vec<u32>, DrawError> {
         const POS_MASK: u128 = (1u128 << 38) - 1;
-        sort_parallel(&mut keys);
-        for w in keys.windows(2) {
-            if w[0] >> 38 == w[1] >> 38 {
-                let id = self.id((w[0] & POS_MASK) as usize);
+        let mut order = Vec::with_capacity(keys.len());
+        let mut last: Option<u128> = None;
+        for k in sort_parallel(&mut keys) {
+            if last == Some(k >> 38) {
+                let id = self.id((k & POS_MASK) as usize);
                 return Err(DrawError::DuplicateCandidate(id.to_owned()));
             }
+            last = Some(k >> 38);
+            order.push((k & POS_MASK) as u32);
         }
-        Ok(keys.into_iter().map(|k| (k & POS_MASK) as u32).collect())
+        Ok(order)
     }
 
     /// Any ids: fixed 24-byte prefixes in one contiguous array, whole ids
@@ -264,36 +280,39 @@ impl CandidateSet {
 /// and registration numbers, in byte order.
 const PACK_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
-/// Sorts on every core: halves sorted apart, then merged.
-fn sort_parallel(keys: &mut Vec<u128>) {
+/// Sorts on every core: halves sorted apart, then merged as they are read
+/// (into the caller's result, not into a second array of keys).
+fn sort_parallel(keys: &mut [u128]) -> impl Iterator<Item = u128> + '_ {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if keys.len() < 100_000 || threads == 1 {
+    let mid = if keys.len() < 100_000 || threads == 1 {
         keys.sort_unstable();
-        return;
-    }
-    let mid = keys.len() / 2;
-    {
+        keys.len()
+    } else {
+        let mid = keys.len() / 2;
         let (a, b) = keys.split_at_mut(mid);
         std::thread::scope(|s| {
             s.spawn(|| a.sort_unstable());
             b.sort_unstable();
         });
-    }
-    let mut out = Vec::with_capacity(keys.len());
+        mid
+    };
     let (a, b) = keys.split_at(mid);
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
+    let (mut a, mut b) = (a.iter().copied().peekable(), b.iter().copied().peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if x <= y => a.next(),
+        (Some(_), Some(_)) => b.next(),
+        (Some(_), None) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
+impl crate::sampling::Ids for CandidateSet {
+    fn count(&self) -> usize {
+        self.len()
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    *keys = out;
+    fn id_at(&self, i: usize) -> &str {
+        self.id(i)
+    }
 }
 
 #[cfg(test)]
@@ -406,6 +425,24 @@ mod tests {
             .collect();
         let s = set(&ids.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(s.canonical_order().unwrap(), byte_order(&s));
+    }
+
+    #[test]
+    fn pieces_are_the_text_cut_at_line_ends() {
+        let ids: Vec<String> = (0..500u64).map(|i| format!("91331023MA{i:08}")).collect();
+        let s = set(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+        let order = s.canonical_order().unwrap();
+        let whole = s.canonical_text(&order);
+        for max in [1, 25, 64, 1000, usize::MAX] {
+            let mut pieces = Vec::new();
+            s.canonical_pieces(&order, max, &mut |p| pieces.push(p.to_owned()));
+            assert_eq!(pieces.concat(), whole);
+            for p in &pieces {
+                assert!(p.ends_with('\n'));
+                // A piece over the limit is a single line.
+                assert!(p.len() <= max || p.matches('\n').count() == 1);
+            }
+        }
     }
 
     proptest! {

@@ -17,6 +17,7 @@ pub use crate::candidate_set::CandidateSet;
 use crate::sampling::{quota, sha256_hex, Sampler, ALGORITHM, ALGORITHM_VERSION};
 use crate::Coded;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Credit-risk classes the product knows until configuration says otherwise
@@ -189,34 +190,61 @@ pub fn draw(input: &DrawInput) -> Result<DrawOutcome, DrawError> {
 /// the server stores as the frozen list).
 pub fn draw_with_list(input: &DrawInput) -> Result<(DrawOutcome, String), DrawError> {
     let set = CandidateSet::from_candidates(&input.candidates);
-    let d = draw_set(
+    let (d, list) = draw_set(
         &input.seed,
         &input.sampling,
         input.team_size,
         &set,
         &input.inspectors,
     )?;
-    Ok((d.outcome, d.list))
+    Ok((d.outcome, list))
 }
 
-/// A draw over a [`CandidateSet`]: the outcome, the frozen list as hashed, and
-/// the position in the set of each pick.
+/// A draw over a [`CandidateSet`]: the outcome and the position in the set of
+/// each pick.
 #[derive(Debug, Clone)]
 pub struct SetDraw {
     pub outcome: DrawOutcome,
-    pub list: String,
     /// `chosen[k]` is the set position of `outcome.picks[k]`.
     pub chosen: Vec<usize>,
 }
 
 /// The draw itself, on the compact list the server reads (the published
-/// [`DrawInput`] goes through [`draw`], which builds the same set).
+/// [`DrawInput`] goes through [`draw`], which builds the same set), with the
+/// frozen list as hashed.
 pub fn draw_set(
     seed: &str,
     sampling: &Sampling,
     team_size: usize,
     set: &CandidateSet,
     inspectors: &[PoolInspector],
+) -> Result<(SetDraw, String), DrawError> {
+    let mut list = String::new();
+    let drawn = draw_set_into(
+        seed,
+        sampling,
+        team_size,
+        set,
+        inspectors,
+        usize::MAX,
+        &mut |piece| list.push_str(piece),
+    )?;
+    Ok((drawn, list))
+}
+
+/// [`draw_set`], handing the frozen list to `sink` in pieces of at most
+/// `piece_bytes` that end at line ends (see
+/// [`CandidateSet::canonical_pieces`]) instead of returning it whole: the
+/// server compresses each piece as it comes, so a province's 200 MB of text
+/// is never held at once.
+pub fn draw_set_into(
+    seed: &str,
+    sampling: &Sampling,
+    team_size: usize,
+    set: &CandidateSet,
+    inspectors: &[PoolInspector],
+    piece_bytes: usize,
+    sink: &mut (dyn FnMut(&str) + Send),
 ) -> Result<SetDraw, DrawError> {
     if seed.trim().is_empty() {
         return Err(DrawError::EmptySeed);
@@ -247,22 +275,55 @@ pub fn draw_set(
     // tickets do not depend on the order. A duplicate still wins over any
     // error of the draw itself, as if the order came first.
     std::thread::scope(|scope| {
-        let listing = scope.spawn(|| {
+        let listing = scope.spawn(move || {
             let order = set.canonical_order()?;
-            let list = set.canonical_text(&order);
-            let hash = sha256_hex(&list);
-            Ok::<_, DrawError>((list, hash))
+            let mut hash = Sha256::new();
+            set.canonical_pieces(&order, piece_bytes, &mut |piece| {
+                hash.update(piece.as_bytes());
+                sink(piece);
+            });
+            Ok::<_, DrawError>(hex::encode(hash.finalize()))
         });
         let drawn = select_and_staff(seed, sampling, team_size, set, inspectors);
-        let (list, hash) = listing.join().expect("list thread")?;
+        let hash = listing.join().expect("list thread")?;
         let (mut outcome, chosen) = drawn?;
         outcome.candidates_sha256 = hash;
-        Ok(SetDraw {
-            outcome,
-            list,
-            chosen,
-        })
+        Ok(SetDraw { outcome, chosen })
     })
+}
+
+/// Puts `keys` in order of their class (`class_of`, below `classes`) in place,
+/// returning each class's stretch: a few passes of swaps, no second array.
+fn partition_by_class(
+    keys: &mut [(u64, u32)],
+    classes: usize,
+    class_of: impl Fn(&(u64, u32)) -> usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut ends = vec![0usize; classes];
+    for k in keys.iter() {
+        ends[class_of(k)] += 1;
+    }
+    let mut start = 0;
+    for e in ends.iter_mut() {
+        start += *e;
+        *e = start;
+    }
+    let starts: Vec<usize> = (0..classes)
+        .map(|c| if c == 0 { 0 } else { ends[c - 1] })
+        .collect();
+    let mut next = starts.clone();
+    for c in 0..classes {
+        while next[c] < ends[c] {
+            let k = class_of(&keys[next[c]]);
+            if k == c {
+                next[c] += 1;
+            } else {
+                keys.swap(next[c], next[k]);
+                next[k] += 1;
+            }
+        }
+    }
+    starts.into_iter().zip(ends).map(|(s, e)| s..e).collect()
 }
 
 /// Tickets, per-class quotas and teams; the list fingerprint is filled in by the caller.
@@ -274,8 +335,7 @@ fn select_and_staff(
     inspectors: &[PoolInspector],
 ) -> Result<(DrawOutcome, Vec<usize>), DrawError> {
     let sampler = Sampler::new(seed);
-    let ids = set.ids();
-    let keys = sampler.keys(&ids);
+    let mut keys = sampler.keys(set);
     let mut quotas = BTreeMap::new();
     let mut chosen: Vec<usize> = Vec::new();
     match sampling {
@@ -284,7 +344,7 @@ fn select_and_staff(
             for i in 0..set.len() {
                 sizes[set.class_index(i)] += 1;
             }
-            let taken = sampler.take_keyed(&ids, keys, *count);
+            let taken = sampler.take_keyed(set, &mut keys, *count);
             let mut drawn = vec![0usize; sizes.len()];
             for &i in &taken {
                 drawn[set.class_index(i)] += 1;
@@ -301,37 +361,27 @@ fn select_and_staff(
                     ratio_bp,
                 });
             }
-            let mut by_class: Vec<Vec<(u64, u32)>> = vec![Vec::new(); set.classes().len()];
-            for k in keys {
-                by_class[set.class_index(k.1 as usize)].push(k);
-            }
+            let stretches = partition_by_class(&mut keys, set.classes().len(), |k| {
+                set.class_index(k.1 as usize)
+            });
             // Classes in byte order of their names (A, B, …), as published.
-            let mut classes: Vec<(&str, Vec<(u64, u32)>)> = set
+            let mut classes: Vec<(&str, std::ops::Range<usize>)> = set
                 .classes()
                 .iter()
                 .map(String::as_str)
-                .zip(by_class)
+                .zip(stretches)
                 .collect();
             classes.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            for (class, class_keys) in classes {
-                let size = class_keys.len();
+            for (class, stretch) in classes {
+                let size = stretch.len();
                 let n = quota(size, ratios.get(class).copied().unwrap_or(0));
                 quotas.insert(class.to_owned(), (n, size));
-                chosen.extend(sampler.take_keyed(&ids, class_keys, n));
+                chosen.extend(sampler.take_keyed(set, &mut keys[stretch], n));
             }
         }
     }
-    let teams = assign_teams(&sampler, set, inspectors, team_size, &chosen)?;
-    let picks = chosen
-        .iter()
-        .zip(teams)
-        .map(|(&i, team)| Pick {
-            id: set.id(i).to_owned(),
-            class: set.class(i).to_owned(),
-            ticket: sampler.ticket(set.id(i)),
-            team,
-        })
-        .collect();
+    drop(keys);
+    let picks = picks_of(&sampler, set, inspectors, team_size, &chosen)?;
     let outcome = DrawOutcome {
         algorithm: ALGORITHM.into(),
         algorithm_version: ALGORITHM_VERSION,
@@ -378,27 +428,37 @@ fn team_at(
             eligible: eligible.len(),
         });
     }
-    let keys: Vec<(u64, u32)> = eligible
+    let mut keys: Vec<(u64, u32)> = eligible
         .iter()
         .enumerate()
         .map(|(i, e)| (sampler.key(e), i as u32))
         .collect();
     let prefix = id.len() + 1;
     Ok(sampler
-        .take_keyed(&eligible, keys, team_size)
+        .take_keyed(&eligible, &mut keys, team_size)
         .into_iter()
         .map(|i| eligible[i][prefix..].to_owned())
         .collect())
 }
 
-fn assign_teams(
+fn picks_of(
     sampler: &Sampler,
     set: &CandidateSet,
     inspectors: &[PoolInspector],
     team_size: usize,
     chosen: &[usize],
-) -> Result<Vec<Vec<String>>, DrawError> {
-    let one = |&i: &usize| team_at(sampler, set.id(i), set.grid(i), inspectors, team_size);
+) -> Result<Vec<Pick>, DrawError> {
+    // Each pick's full ticket and team on every core: a province's picks are
+    // some 150,000 decimal expansions and team draws.
+    let one = |&i: &usize| {
+        let id = set.id(i);
+        Ok(Pick {
+            id: id.to_owned(),
+            class: set.class(i).to_owned(),
+            ticket: sampler.ticket(id),
+            team: team_at(sampler, id, set.grid(i), inspectors, team_size)?,
+        })
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if chosen.len() < 2_000 || threads == 1 {
         return chosen.iter().map(one).collect();
@@ -610,6 +670,52 @@ mod tests {
                 conflicts: BTreeSet::new(),
             })
             .collect()
+    }
+
+    #[test]
+    fn list_in_pieces_is_the_list_whole() {
+        let set = CandidateSet::from_candidates(&world(3_000, &["A", "B", "C"], 7));
+        let ratios = Sampling::Ratio {
+            ratios: [("A".into(), 500), ("B".into(), 100), ("C".into(), 3000)].into(),
+        };
+        let (whole, list) = draw_set("7", &ratios, 2, &set, &pool(9, 4)).unwrap();
+        let mut pieces = Vec::new();
+        let streamed = draw_set_into("7", &ratios, 2, &set, &pool(9, 4), 4096, &mut |p| {
+            pieces.push(p.to_owned())
+        })
+        .unwrap();
+        assert!(pieces.len() > 1);
+        assert_eq!(pieces.concat(), list);
+        assert_eq!(streamed.outcome, whole.outcome);
+        assert_eq!(streamed.chosen, whole.chosen);
+        assert_eq!(whole.outcome.candidates_sha256, sha256_hex(&list));
+    }
+
+    proptest! {
+        #[test]
+        fn partition_by_class_keeps_every_key_and_groups_them(
+            classes in proptest::collection::vec(0usize..5, 0..400),
+        ) {
+            let mut keys: Vec<(u64, u32)> =
+                (0..classes.len()).map(|i| (i as u64 * 31 % 17, i as u32)).collect();
+            let before = {
+                let mut k = keys.clone();
+                k.sort_unstable();
+                k
+            };
+            let stretches = partition_by_class(&mut keys, 5, |k| classes[k.1 as usize]);
+            let mut after = keys.clone();
+            after.sort_unstable();
+            prop_assert_eq!(after, before);
+            let mut end = 0;
+            for (c, r) in stretches.iter().enumerate() {
+                prop_assert_eq!(r.start, end);
+                end = r.end;
+                prop_assert_eq!(r.len(), classes.iter().filter(|&&x| x == c).count());
+                prop_assert!(keys[r.clone()].iter().all(|k| classes[k.1 as usize] == c));
+            }
+            prop_assert_eq!(end, keys.len());
+        }
     }
 
     #[test]

@@ -128,48 +128,46 @@ impl Sampler {
 
     /// The positions of the `n` ids with the smallest tickets, in ticket order.
     /// Keys are computed on every core for long lists.
-    pub fn take<S: AsRef<str> + Sync>(&self, ids: &[S], n: usize) -> Vec<usize> {
-        let keys = self.keys(ids);
-        self.take_keyed(ids, keys, n)
+    pub fn take<I: Ids + ?Sized>(&self, ids: &I, n: usize) -> Vec<usize> {
+        let mut keys = self.keys(ids);
+        self.take_keyed(ids, &mut keys, n)
     }
 
     /// Like [`Sampler::take`], for precomputed `(key, position)` pairs of a
-    /// subset of `ids`.
-    pub fn take_keyed<S: AsRef<str>>(
+    /// subset of `ids`. The pairs are reordered in place.
+    pub fn take_keyed<I: Ids + ?Sized>(
         &self,
-        ids: &[S],
-        mut keys: Vec<(u64, u32)>,
+        ids: &I,
+        keys: &mut [(u64, u32)],
         n: usize,
     ) -> Vec<usize> {
         let n = n.min(keys.len());
         if n == 0 {
             return Vec::new();
         }
-        if n < keys.len() {
-            keys.select_nth_unstable_by_key(n - 1, |k| k.0);
-            // Ids sharing the boundary key may sit on either side: gather all of
-            // them and let the full tickets decide.
-            let boundary = keys[n - 1].0;
-            let mut chosen: Vec<(u64, u32)> = keys[..n]
-                .iter()
-                .copied()
-                .filter(|k| k.0 < boundary)
-                .collect();
-            let mut ties: Vec<(u64, u32)> =
-                keys.iter().copied().filter(|k| k.0 == boundary).collect();
-            ties.sort_by(|a, b| {
-                self.cmp_full(ids[a.1 as usize].as_ref(), ids[b.1 as usize].as_ref())
-            });
-            ties.truncate(n - chosen.len());
-            chosen.extend(ties);
-            keys = chosen;
+        if n == keys.len() {
+            self.sort_keyed(ids, keys);
+            return keys.iter().map(|k| k.1 as usize).collect();
         }
-        self.sort_keyed(ids, &mut keys);
-        keys.into_iter().map(|k| k.1 as usize).collect()
+        keys.select_nth_unstable_by_key(n - 1, |k| k.0);
+        // Ids sharing the boundary key may sit on either side: gather all of
+        // them and let the full tickets decide.
+        let boundary = keys[n - 1].0;
+        let mut chosen: Vec<(u64, u32)> = keys[..n]
+            .iter()
+            .copied()
+            .filter(|k| k.0 < boundary)
+            .collect();
+        let mut ties: Vec<(u64, u32)> = keys.iter().copied().filter(|k| k.0 == boundary).collect();
+        ties.sort_by(|a, b| self.cmp_full(ids.id_at(a.1 as usize), ids.id_at(b.1 as usize)));
+        ties.truncate(n - chosen.len());
+        chosen.extend(ties);
+        self.sort_keyed(ids, &mut chosen);
+        chosen.into_iter().map(|k| k.1 as usize).collect()
     }
 
     /// Sorts by key, then runs of equal keys by full ticket.
-    fn sort_keyed<S: AsRef<str>>(&self, ids: &[S], keys: &mut [(u64, u32)]) {
+    fn sort_keyed<I: Ids + ?Sized>(&self, ids: &I, keys: &mut [(u64, u32)]) {
         keys.sort_unstable_by_key(|k| k.0);
         let mut i = 0;
         while i < keys.len() {
@@ -179,48 +177,75 @@ impl Sampler {
             }
             if j - i > 1 {
                 keys[i..j].sort_by(|a, b| {
-                    self.cmp_full(ids[a.1 as usize].as_ref(), ids[b.1 as usize].as_ref())
+                    self.cmp_full(ids.id_at(a.1 as usize), ids.id_at(b.1 as usize))
                 });
             }
             i = j;
         }
     }
 
-    /// `(key, position)` for every id, in parallel over the machine's cores.
-    pub fn keys<S: AsRef<str> + Sync>(&self, ids: &[S]) -> Vec<(u64, u32)> {
+    /// `(key, position)` for every id, in parallel over the machine's cores,
+    /// each core writing its own stretch of one array (no per-core copies to
+    /// join: at province scale every fresh page costs).
+    pub fn keys<I: Ids + ?Sized>(&self, ids: &I) -> Vec<(u64, u32)> {
+        let n = ids.count();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if ids.len() < 50_000 || threads == 1 {
-            return ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| (self.key(id.as_ref()), i as u32))
-                .collect();
+        if n < 50_000 || threads == 1 {
+            return (0..n).map(|i| (self.key(ids.id_at(i)), i as u32)).collect();
         }
-        let chunk = ids.len().div_ceil(threads);
+        let mut all = vec![(0u64, 0u32); n];
+        let chunk = n.div_ceil(threads);
         std::thread::scope(|s| {
-            let parts: Vec<_> = ids
-                .chunks(chunk)
-                .enumerate()
-                .map(|(c, part)| {
-                    s.spawn(move || {
-                        part.iter()
-                            .enumerate()
-                            .map(|(i, id)| (self.key(id.as_ref()), (c * chunk + i) as u32))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            let mut all = Vec::with_capacity(ids.len());
-            for p in parts {
-                all.extend(p.join().expect("ticket thread"));
+            for (c, part) in all.chunks_mut(chunk).enumerate() {
+                s.spawn(move || {
+                    for (k, slot) in part.iter_mut().enumerate() {
+                        let i = c * chunk + k;
+                        *slot = (self.key(ids.id_at(i)), i as u32);
+                    }
+                });
             }
-            all
-        })
+        });
+        all
     }
 
     /// Every id in draw order (a shuffle).
-    pub fn order<S: AsRef<str> + Sync>(&self, ids: &[S]) -> Vec<usize> {
-        self.take(ids, ids.len())
+    pub fn order<I: Ids + ?Sized>(&self, ids: &I) -> Vec<usize> {
+        self.take(ids, ids.count())
+    }
+}
+
+/// Ids by position, as the sampler reads them: a slice of strings, or a
+/// compact list that keeps them in one buffer (`CandidateSet`), so a
+/// province's ids need not be gathered into a vector of references first.
+pub trait Ids: Sync {
+    fn count(&self) -> usize;
+    fn id_at(&self, i: usize) -> &str;
+}
+
+impl<S: AsRef<str> + Sync> Ids for [S] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn id_at(&self, i: usize) -> &str {
+        self[i].as_ref()
+    }
+}
+
+impl<S: AsRef<str> + Sync> Ids for Vec<S> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn id_at(&self, i: usize) -> &str {
+        self[i].as_ref()
+    }
+}
+
+impl<S: AsRef<str> + Sync, const N: usize> Ids for [S; N] {
+    fn count(&self) -> usize {
+        N
+    }
+    fn id_at(&self, i: usize) -> &str {
+        self[i].as_ref()
     }
 }
 

@@ -33,6 +33,10 @@ pub(crate) const ENTITY_COLS: &str =
     e.established, e.capital, e.employees, e.business_scope, e.tags, e.warning, e.updated_at";
 const N_ENTITY_COLS: usize = 22;
 
+/// Page cache of a read connection, and of one scanning a draw's candidates (KiB).
+const CACHE_KIB: i64 = 65536;
+const SCAN_CACHE_KIB: i64 = 2048;
+
 fn fail(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
@@ -109,8 +113,10 @@ impl FastReads {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(fail)?;
         // The same page cache and memory map as the sqlx pool's connections.
-        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;")
-            .map_err(fail)?;
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA mmap_size = 268435456;"
+        ))
+        .map_err(fail)?;
         Ok(conn)
     }
 
@@ -138,8 +144,27 @@ impl FastReads {
         parts: Vec<(String, Vec<crate::common::SqlArg>)>,
         expected: usize,
     ) -> StoreResult<DrawCandidates> {
-        use crate::common::SqlArg;
         self.with(|conn| {
+            // One pass over the index: a page is read once, so a small page
+            // cache serves as well as a large one, and does not take tens of
+            // megabytes of fresh memory (slow to fault in on a virtual
+            // machine). The pool's usual cache comes back afterwards.
+            conn.execute_batch(&format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"))
+                .map_err(fail)?;
+            let out = Self::read_candidates(conn, parts, expected);
+            conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))
+                .map_err(fail)?;
+            out
+        })
+    }
+
+    fn read_candidates(
+        conn: &Connection,
+        parts: Vec<(String, Vec<crate::common::SqlArg>)>,
+        expected: usize,
+    ) -> StoreResult<DrawCandidates> {
+        use crate::common::SqlArg;
+        {
             // Sized once: arrays of millions doubling as they fill would be
             // copied and faulted in again at every step.
             let mut out = DrawCandidates::with_capacity(expected);
@@ -171,7 +196,7 @@ impl FastReads {
                 }
             }
             Ok(out)
-        })
+        }
     }
 
     /// The (office, kind, industry) that splits the active register in two

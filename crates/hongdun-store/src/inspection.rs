@@ -94,7 +94,9 @@ pub struct NewPlan {
 pub struct DrawCandidates {
     pub set: CandidateSet,
     pub entity_ids: Vec<i64>,
-    pub unit_ids: Vec<Option<UnitId>>,
+    /// The office of each, 0 for none (ids start at 1): half the
+    /// memory of `Option<UnitId>` over a province's ten million.
+    unit_ids: Vec<i64>,
 }
 
 impl DrawCandidates {
@@ -118,7 +120,7 @@ impl DrawCandidates {
     ) {
         self.set.push(id, class, grid);
         self.entity_ids.push(entity_id);
-        self.unit_ids.push(unit_id);
+        self.unit_ids.push(unit_id.map_or(0, |u| u.0));
     }
 
     /// Touches the reserved memory beyond the rows held (see
@@ -128,7 +130,7 @@ impl DrawCandidates {
         use hongdun_core::candidate_set::touch_spare;
         self.set.prefault_spare();
         touch_spare(&mut self.entity_ids, 0);
-        touch_spare(&mut self.unit_ids, None);
+        touch_spare(&mut self.unit_ids, 0);
     }
 
     /// Appends another reader's rows.
@@ -140,6 +142,11 @@ impl DrawCandidates {
 
     pub fn len(&self) -> usize {
         self.entity_ids.len()
+    }
+
+    /// The office of the business at position `i`.
+    pub fn unit_id(&self, i: usize) -> Option<UnitId> {
+        Some(self.unit_ids[i]).filter(|&u| u != 0).map(UnitId)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -157,7 +164,8 @@ pub struct PackedList {
 }
 
 impl PackedList {
-    const CHUNK: usize = 4 << 20;
+    /// The most text one chunk holds (it ends at a line end).
+    pub const CHUNK: usize = 4 << 20;
 
     /// Packs `text`, the chunks compressed on every core.
     pub fn pack(text: &str) -> Self {
@@ -180,11 +188,7 @@ impl PackedList {
             let parts: Vec<_> = pieces
                 .chunks(per)
                 .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|p| lz4_flex::block::compress_prepend_size(p.as_bytes()))
-                            .collect::<Vec<_>>()
-                    })
+                    s.spawn(move || part.iter().map(|p| Self::compress(p)).collect::<Vec<_>>())
                 })
                 .collect();
             parts
@@ -193,6 +197,17 @@ impl PackedList {
                 .collect()
         });
         Self { chunks }
+    }
+
+    /// Appends one piece of the text (at most [`PackedList::CHUNK`] bytes,
+    /// ending at a line end) as the next chunk: the list packed as the draw
+    /// writes it out (`draw_set_into`).
+    pub fn push_piece(&mut self, piece: &str) {
+        self.chunks.push(Self::compress(piece));
+    }
+
+    fn compress(piece: &str) -> Vec<u8> {
+        lz4_flex::block::compress_prepend_size(piece.as_bytes())
     }
 
     /// The text of one stored chunk. A size in front larger than any chunk
