@@ -200,6 +200,62 @@ impl CandidateSet {
         }
     }
 
+    /// The frozen list (as [`CandidateSet::canonical_pieces`] writes it) with
+    /// no order array in between: where the ids pack, each line's id is read
+    /// back out of its sorted key, so only the class and the grid are looked
+    /// up by position — a province's ids are not visited a second time in
+    /// random order. The first id listed twice is an error, as in
+    /// [`CandidateSet::canonical_order`].
+    pub fn write_canonical(
+        &self,
+        max_bytes: usize,
+        sink: &mut dyn FnMut(&str),
+    ) -> Result<(), DrawError> {
+        const POS_MASK: u128 = (1u128 << 38) - 1;
+        let Some(mut keys) = self.packed_keys() else {
+            let order = self.order_general()?;
+            self.canonical_pieces(&order, max_bytes, sink);
+            return Ok(());
+        };
+        let mut piece = String::with_capacity(max_bytes.min(self.ids.len() + self.len() * 4));
+        let mut last: Option<u128> = None;
+        let mut id = [0u8; 18];
+        for k in sort_parallel(&mut keys) {
+            let code = k >> 38;
+            let mut n = 0;
+            while n < 18 {
+                let r = ((code >> (5 * (17 - n))) & 31) as usize;
+                if r == 0 {
+                    break;
+                }
+                id[n] = PACK_ALPHABET[r - 1];
+                n += 1;
+            }
+            let id = std::str::from_utf8(&id[..n]).expect("the alphabet is ASCII");
+            if last == Some(code) {
+                return Err(DrawError::DuplicateCandidate(id.to_owned()));
+            }
+            last = Some(code);
+            let i = (k & POS_MASK) as usize;
+            let (class, grid) = (self.class(i), self.grid(i).unwrap_or(""));
+            let line = n + class.len() + grid.len() + 3;
+            if !piece.is_empty() && piece.len() + line > max_bytes {
+                sink(&piece);
+                piece.clear();
+            }
+            piece.push_str(id);
+            piece.push('\t');
+            piece.push_str(class);
+            piece.push('\t');
+            piece.push_str(grid);
+            piece.push('\n');
+        }
+        if !piece.is_empty() {
+            sink(&piece);
+        }
+        Ok(())
+    }
+
     /// Every id as one integer whose order is the ids' byte order, with its
     /// position in the low bits — when every id is at most 18 symbols of the
     /// credit-code alphabet (credit codes, 15-digit registration numbers).
@@ -425,6 +481,33 @@ mod tests {
             .collect();
         let s = set(&ids.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(s.canonical_order().unwrap(), byte_order(&s));
+    }
+
+    #[test]
+    fn written_list_is_the_canonical_text() {
+        let packed: Vec<String> = (0..3000u64)
+            .map(|i| format!("9{}3310{:06}X{}", i % 7, (i * 7919) % 1_000_003, i % 10))
+            .chain(["330000000000001".into(), "33000000000000".into()])
+            .collect();
+        let other = ["甲", "乙", "ab-1"];
+        for ids in [
+            packed.iter().map(String::as_str).collect::<Vec<_>>(),
+            other.to_vec(),
+        ] {
+            let s = set(&ids);
+            let whole = s.canonical_text(&s.canonical_order().unwrap());
+            for max in [30, 4096, usize::MAX] {
+                let mut pieces = Vec::new();
+                s.write_canonical(max, &mut |p| pieces.push(p.to_owned()))
+                    .unwrap();
+                assert_eq!(pieces.concat(), whole);
+            }
+        }
+        let dup = set(&["91330000MA2A0000X1", "92", "91330000MA2A0000X1"]);
+        assert_eq!(
+            dup.write_canonical(usize::MAX, &mut |_| {}),
+            Err(DrawError::DuplicateCandidate("91330000MA2A0000X1".into()))
+        );
     }
 
     #[test]

@@ -276,12 +276,11 @@ pub fn draw_set_into(
     // error of the draw itself, as if the order came first.
     std::thread::scope(|scope| {
         let listing = scope.spawn(move || {
-            let order = set.canonical_order()?;
             let mut hash = Sha256::new();
-            set.canonical_pieces(&order, piece_bytes, &mut |piece| {
+            set.write_canonical(piece_bytes, &mut |piece| {
                 hash.update(piece.as_bytes());
                 sink(piece);
-            });
+            })?;
             Ok::<_, DrawError>(hex::encode(hash.finalize()))
         });
         let drawn = select_and_staff(seed, sampling, team_size, set, inspectors);
@@ -417,10 +416,9 @@ fn team_at(
     inspectors: &[PoolInspector],
     team_size: usize,
 ) -> Result<Vec<String>, DrawError> {
-    let eligible: Vec<String> = inspectors
+    let eligible: Vec<&PoolInspector> = inspectors
         .iter()
         .filter(|i| may_inspect_at(i, id, grid))
-        .map(|i| format!("{id}/{}", i.cert_no))
         .collect();
     if eligible.len() < team_size {
         return Err(DrawError::TeamUnavailable {
@@ -428,16 +426,28 @@ fn team_at(
             eligible: eligible.len(),
         });
     }
+    // The keys of "id/cert" hashed in parts, without making the strings: only
+    // equal keys (all but impossible) need the full tickets, and so the text.
     let mut keys: Vec<(u64, u32)> = eligible
         .iter()
         .enumerate()
-        .map(|(i, e)| (sampler.key(e), i as u32))
+        .map(|(k, i)| (sampler.key_parts(&[id, "/", &i.cert_no]), k as u32))
         .collect();
-    let prefix = id.len() + 1;
-    Ok(sampler
-        .take_keyed(&eligible, &mut keys, team_size)
+    let mut sorted: Vec<u64> = keys.iter().map(|k| k.0).collect();
+    sorted.sort_unstable();
+    let picked = if sorted.windows(2).any(|w| w[0] == w[1]) {
+        let names: Vec<String> = eligible
+            .iter()
+            .map(|i| format!("{id}/{}", i.cert_no))
+            .collect();
+        sampler.take_keyed(&names, &mut keys, team_size)
+    } else {
+        keys.sort_unstable();
+        keys.iter().take(team_size).map(|k| k.1 as usize).collect()
+    };
+    Ok(picked
         .into_iter()
-        .map(|i| eligible[i][prefix..].to_owned())
+        .map(|k| eligible[k].cert_no.clone())
         .collect())
 }
 

@@ -65,18 +65,81 @@ fn fraction(hash: &[u8; 32]) -> String {
 /// The first 19 fraction digits of the ticket as a number: the hash modulo
 /// 10^19 with its 19 digits (zero-padded) reversed.
 fn key_of(hash: &[u8; 32]) -> u64 {
-    let mut rem: u128 = 0;
-    for i in 0..4 {
-        let limb = u64::from_be_bytes(hash[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-        rem = ((rem << 64) | u128::from(limb)) % u128::from(TEN19);
+    reverse19(mod_ten19(hash))
+}
+
+/// The 19 decimal digits of `x` (< 10^19, zero-padded) in reverse order, four
+/// digits at a time from a table rather than one division by ten per digit.
+fn reverse19(x: u64) -> u64 {
+    let (x, d0) = (x / 10_000, x % 10_000);
+    let (x, d1) = (x / 10_000, x % 10_000);
+    let (x, d2) = (x / 10_000, x % 10_000);
+    let (d4, d3) = (x / 10_000, x % 10_000);
+    let r = |d: u64| u64::from(REVERSE4[d as usize]);
+    // d4 has three digits: reversed as four ("0abc" → "cba0"), then a tenth.
+    r(d0) * 1_000_000_000_000_000
+        + r(d1) * 100_000_000_000
+        + r(d2) * 10_000_000
+        + r(d3) * 1_000
+        + r(d4) / 10
+}
+
+/// Each four-digit number (zero-padded) with its digits reversed.
+const REVERSE4: [u16; 10_000] = {
+    let mut t = [0u16; 10_000];
+    let mut i = 0;
+    while i < 10_000 {
+        let (a, b, c, d) = (i / 1000, i / 100 % 10, i / 10 % 10, i % 10);
+        t[i] = (d * 1000 + c * 100 + b * 10 + a) as u16;
+        i += 1;
     }
-    let mut low = rem as u64;
-    let mut key = 0u64;
-    for _ in 0..19 {
-        key = key * 10 + low % 10;
-        low /= 10;
+    t
+};
+
+/// 5^19: 10^19 = 2^19 · 5^19, and 5^19 < 2^45.
+const FIVE19: u64 = 19_073_486_328_125;
+/// 5^19's inverse modulo 2^19 (it is odd), by Newton's iteration.
+const FIVE19_INV: u64 = {
+    let mut inv = FIVE19;
+    let mut k = 0;
+    while k < 5 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(FIVE19.wrapping_mul(inv)));
+        k += 1;
     }
-    key
+    inv & ((1 << 19) - 1)
+};
+/// 2^(32·j) modulo 5^19, for the j-th 32-bit word from the low end.
+const POW32_MOD5: [u64; 8] = {
+    let mut t = [0u64; 8];
+    let mut j = 0;
+    let mut p: u64 = 1;
+    while j < 8 {
+        t[j] = p;
+        p = ((p as u128 * (1u128 << 32)) % FIVE19 as u128) as u64;
+        j += 1;
+    }
+    t
+};
+
+/// The 256-bit big-endian `hash` modulo 10^19 without a 128-bit division (a
+/// library call, several per ticket, over a province's ten million): the
+/// remainder modulo 5^19 as a sum of each 32-bit word times its weight, the
+/// one modulo 2^19 read off the low bits, and the two joined (Chinese
+/// remainder theorem).
+fn mod_ten19(hash: &[u8; 32]) -> u64 {
+    // Eight products under 2^77 each: the sum stays under 2^80.
+    let mut sum: u128 = 0;
+    for (j, word) in hash.rchunks_exact(4).enumerate() {
+        let w = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        sum += u128::from(w) * u128::from(POW32_MOD5[j]);
+    }
+    let (hi, lo) = ((sum >> 64) as u64, sum as u64);
+    // 2^64 mod 5^19 is POW32_MOD5[2]; hi < 2^16 keeps the product small.
+    let r5 = (hi * POW32_MOD5[2] % FIVE19 + lo % FIVE19) % FIVE19;
+    let low = u64::from_be_bytes(hash[24..].try_into().expect("8 bytes"));
+    let r2 = low & ((1 << 19) - 1);
+    let k = (r2.wrapping_sub(r5).wrapping_mul(FIVE19_INV)) & ((1 << 19) - 1);
+    r5 + FIVE19 * k
 }
 
 /// `uniform(x)`: the ticket of the text `x` itself (the reference's helper).
@@ -119,6 +182,15 @@ impl Sampler {
     /// A sort key with the ticket's order (ties broken by [`Sampler::ticket`]).
     pub fn key(&self, id: &str) -> u64 {
         key_of(&self.hash(id))
+    }
+
+    /// [`Sampler::key`] of the parts' concatenation, without making it.
+    pub fn key_parts(&self, parts: &[&str]) -> u64 {
+        let mut h = self.state.clone();
+        for p in parts {
+            h.update(p.as_bytes());
+        }
+        key_of(&h.finalize().into())
     }
 
     /// Compares two ids by ticket; equal tickets (only possible for equal ids) by id.
@@ -288,6 +360,10 @@ mod tests {
         for id in ["a", "b", "91330000MA27XK1234", "中文"] {
             let t = s.ticket(id);
             assert_eq!(format!("{:019}", s.key(id)), t[2..21]);
+            assert_eq!(
+                s.key_parts(&[id, "/", "33102"]),
+                s.key(&format!("{id}/33102"))
+            );
         }
     }
 
@@ -301,7 +377,61 @@ mod tests {
         assert_eq!(quota(7, 0), 0);
     }
 
+    /// The hash modulo 10^19 by 128-bit division, as it was first written.
+    fn mod_ten19_by_division(hash: &[u8; 32]) -> u64 {
+        let mut rem: u128 = 0;
+        for i in 0..4 {
+            let limb = u64::from_be_bytes(hash[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+            rem = ((rem << 64) | u128::from(limb)) % u128::from(TEN19);
+        }
+        rem as u64
+    }
+
+    #[test]
+    fn digits_reversed_by_table() {
+        for x in [
+            0,
+            1,
+            10,
+            1234,
+            9_999_999_999_999_999_999,
+            1_000_000_000_000_000_000,
+            4_321_000_000_000_000_001,
+        ] {
+            let want: u64 = format!("{x:019}")
+                .chars()
+                .rev()
+                .collect::<String>()
+                .parse()
+                .unwrap();
+            assert_eq!(reverse19(x), want, "{x}");
+        }
+    }
+
+    #[test]
+    fn modulo_ten19_at_the_edges() {
+        for h in [[0u8; 32], [0xff; 32], {
+            let mut h = [0u8; 32];
+            h[31] = 1;
+            h
+        }] {
+            assert_eq!(mod_ten19(&h), mod_ten19_by_division(&h));
+        }
+        assert_eq!((FIVE19 * FIVE19_INV) & ((1 << 19) - 1), 1);
+    }
+
     proptest! {
+        #[test]
+        fn modulo_ten19_agrees_with_division(h in proptest::array::uniform32(any::<u8>())) {
+            prop_assert_eq!(mod_ten19(&h), mod_ten19_by_division(&h));
+        }
+
+        #[test]
+        fn reverse19_reverses_the_digits(x in 0u64..TEN19) {
+            let want: u64 = format!("{x:019}").chars().rev().collect::<String>().parse().unwrap();
+            prop_assert_eq!(reverse19(x), want);
+        }
+
         #[test]
         fn take_is_a_prefix_of_the_full_ticket_order(
             ids in proptest::collection::hash_set("[a-z0-9-]{1,8}", 0..60),

@@ -115,7 +115,7 @@ impl SqliteStore {
         let lock = self.write_lock.clone().lock_owned().await;
         let mut conn = self.pool.acquire().await.map_err(map_err)?.detach();
         sqlx::query(
-            "PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -262144",
+            "PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -16384",
         )
         .execute(&mut conn)
         .await
