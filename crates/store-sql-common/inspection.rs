@@ -8,7 +8,7 @@ use hongdun_store::*;
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
 
-fn ids_text<T: Copy>(ids: &[T], f: impl Fn(T) -> i64) -> String {
+pub(crate) fn ids_text<T: Copy>(ids: &[T], f: impl Fn(T) -> i64) -> String {
     ids.iter()
         .map(|&i| f(i).to_string())
         .collect::<Vec<_>>()
@@ -24,6 +24,76 @@ pub(crate) fn tasks_in_entity_order(tasks: &[NewTask]) -> Vec<usize> {
 }
 pub(crate) const TASK_BATCH: usize = 5000;
 
+/// A draw's tasks, up to their VALUES: plan, draw, seq, entity, office, team,
+/// status and time.
+pub(crate) const TASK_INSERT: &str =
+    "INSERT INTO inspection_task (plan_id, draw_id, seq, entity_id, \
+     unit_id, team, status, updated_at) VALUES ";
+/// A draw's team members, up to their VALUES or SELECT.
+pub(crate) const TASK_MEMBER_INSERT: &str =
+    "INSERT INTO inspection_task_member (task_id, user_id) ";
+
+/// What `save_draw` writes, handed back by a backend path that does not apply.
+pub(crate) type DrawParts = (NewDraw, PackedList, Vec<NewTask>);
+
+/// A draw's row; the id comes back (`RETURNING id`, or SQLite's last row id).
+pub(crate) const DRAW_INSERT: &str = "INSERT INTO inspection_draw (plan_id, unit_id, kind, seed, \
+     seed_source, seed_hash, algorithm, algorithm_version, sampling, team_size, candidates_count, \
+     candidates_sha256, inspectors, inspectors_sha256, outcome, drawn_by, drawn_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id";
+/// One LZ4 chunk of a draw's frozen list.
+pub(crate) const DRAW_LIST_INSERT: &str =
+    "INSERT INTO inspection_draw_list (draw_id, chunk, data, lz4) VALUES ($1, $2, '', $3)";
+pub(crate) const PLAN_DRAWN: &str =
+    "UPDATE inspection_plan SET status = 'drawn', updated_at = $1 WHERE id = $2";
+
+/// The draw as written, without reading a province's outcome back.
+pub(crate) fn draw_written(
+    id: i64,
+    d: NewDraw,
+    ctx: &AuditCtx,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Draw {
+    Draw {
+        id,
+        plan_id: d.plan_id,
+        unit_id: d.unit_id,
+        kind: d.kind,
+        seed: d.seed,
+        seed_source: d.seed_source,
+        seed_hash: d.seed_hash,
+        algorithm: d.algorithm,
+        algorithm_version: d.algorithm_version,
+        sampling: d.sampling,
+        team_size: d.team_size,
+        candidates_count: d.candidates_count,
+        candidates_sha256: d.candidates_sha256,
+        inspectors: d.inspectors,
+        inspectors_sha256: d.inspectors_sha256,
+        outcome: d.outcome,
+        drawn_by: ctx.actor_name.clone(),
+        drawn_at: at,
+    }
+}
+
+/// The audit row of a saved draw.
+pub(crate) fn draw_audit(draw: &Draw, tasks: usize) -> AuditChange {
+    AuditChange::new::<(), _>(
+        "inspection.draw",
+        "inspection_draw",
+        draw.id,
+        None,
+        Some(&serde_json::json!({
+            "plan_id": draw.plan_id,
+            "kind": draw.kind,
+            "seed_hash": draw.seed_hash,
+            "candidates_sha256": draw.candidates_sha256,
+            "candidates": draw.candidates_count,
+            "tasks": tasks,
+        })),
+    )
+}
+
 /// Inserts `batch` (positions into `tasks`) as tasks of a draw in one
 /// statement. Integers and the team text (digits and spaces) go in as
 /// literals: binding eight values for each of 150,000 tasks costs more than
@@ -36,9 +106,7 @@ pub(crate) async fn insert_task_batch(
 ) -> StoreResult<<Db as sqlx::Database>::QueryResult> {
     use std::fmt::Write;
     let mut sql = String::with_capacity(batch.len() * 48 + 200);
-    sql.push_str(
-        "INSERT INTO inspection_task (plan_id, draw_id, seq, entity_id, unit_id, team, status, updated_at) VALUES ",
-    );
+    sql.push_str(TASK_INSERT);
     for (k, &i) in batch.iter().enumerate() {
         if k > 0 {
             sql.push(',');
@@ -779,9 +847,15 @@ impl InspectionStore for Backend {
         &self,
         ctx: &AuditCtx,
         d: NewDraw,
-        list: &PackedList,
-        tasks: &[NewTask],
+        list: PackedList,
+        tasks: Vec<NewTask>,
     ) -> StoreResult<Draw> {
+        // The backend's own path where it has one (SQLite: prepared statements
+        // stepped on a connection of its own).
+        let (d, list, tasks) = match self.save_draw_bulk(ctx, d, list, tasks).await? {
+            Ok(draw) => return Ok(draw),
+            Err(back) => back,
+        };
         let started = std::time::Instant::now();
         let lap = |what: &str| {
             tracing::debug!(
@@ -797,97 +871,50 @@ impl InspectionStore for Backend {
         let sampling = d.sampling.to_string();
         let inspectors = d.inspectors.to_string();
         let outcome = d.outcome.to_string();
-        let r = sqlx::query(
-            "INSERT INTO inspection_draw (plan_id, unit_id, kind, seed, seed_source, seed_hash, algorithm, \
-             algorithm_version, sampling, team_size, candidates_count, candidates_sha256, inspectors, \
-             inspectors_sha256, outcome, drawn_by, drawn_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
-        )
-        .bind(d.plan_id)
-        .bind(d.unit_id.0)
-        .bind(&d.kind)
-        .bind(&d.seed)
-        .bind(&d.seed_source)
-        .bind(&d.seed_hash)
-        .bind(&d.algorithm)
-        .bind(d.algorithm_version as i32)
-        .bind(&sampling)
-        .bind(d.team_size as i32)
-        .bind(d.candidates_count)
-        .bind(&d.candidates_sha256)
-        .bind(&inspectors)
-        .bind(&d.inspectors_sha256)
-        .bind(&outcome)
-        .bind(&ctx.actor_name)
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        // What was written, without reading a province's outcome back.
-        let draw = Draw {
-            id: get(&r, "id")?,
-            plan_id: d.plan_id,
-            unit_id: d.unit_id,
-            kind: d.kind,
-            seed: d.seed,
-            seed_source: d.seed_source,
-            seed_hash: d.seed_hash,
-            algorithm: d.algorithm,
-            algorithm_version: d.algorithm_version,
-            sampling: d.sampling,
-            team_size: d.team_size,
-            candidates_count: d.candidates_count,
-            candidates_sha256: d.candidates_sha256,
-            inspectors: d.inspectors,
-            inspectors_sha256: d.inspectors_sha256,
-            outcome: d.outcome,
-            drawn_by: ctx.actor_name.clone(),
-            drawn_at: at,
-        };
-        lap("draw row");
-        for (chunk, bytes) in list.chunks.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO inspection_draw_list (draw_id, chunk, data, lz4) VALUES ($1, $2, '', $3)",
-            )
-            .bind(draw.id)
-            .bind(chunk as i32)
-            .bind(bytes.as_slice())
-            .execute(&mut *tx)
+        let r = sqlx::query(DRAW_INSERT)
+            .bind(d.plan_id)
+            .bind(d.unit_id.0)
+            .bind(&d.kind)
+            .bind(&d.seed)
+            .bind(&d.seed_source)
+            .bind(&d.seed_hash)
+            .bind(&d.algorithm)
+            .bind(d.algorithm_version as i32)
+            .bind(&sampling)
+            .bind(d.team_size as i32)
+            .bind(d.candidates_count)
+            .bind(&d.candidates_sha256)
+            .bind(&inspectors)
+            .bind(&d.inspectors_sha256)
+            .bind(&outcome)
+            .bind(&ctx.actor_name)
+            .bind(at)
+            .fetch_one(&mut *tx)
             .await
             .map_err(map_err)?;
+        let draw = draw_written(get(&r, "id")?, d, ctx, at);
+        lap("draw row");
+        for (chunk, bytes) in list.chunks.iter().enumerate() {
+            sqlx::query(DRAW_LIST_INSERT)
+                .bind(draw.id)
+                .bind(chunk as i32)
+                .bind(bytes.as_slice())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
         }
         if let Some(plan_id) = draw.plan_id {
             lap("list");
-            crate::insert_draw_tasks(&mut tx, plan_id, draw.id, at, tasks).await?;
+            crate::insert_draw_tasks(&mut tx, plan_id, draw.id, at, &tasks).await?;
             lap("tasks and members");
-            sqlx::query(
-                "UPDATE inspection_plan SET status = 'drawn', updated_at = $1 WHERE id = $2",
-            )
-            .bind(at)
-            .bind(plan_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            sqlx::query(PLAN_DRAWN)
+                .bind(at)
+                .bind(plan_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
         }
-        append_audit(
-            &mut tx,
-            ctx,
-            &AuditChange::new::<(), _>(
-                "inspection.draw",
-                "inspection_draw",
-                draw.id,
-                None,
-                Some(&serde_json::json!({
-                    "plan_id": draw.plan_id,
-                    "kind": draw.kind,
-                    "seed_hash": draw.seed_hash,
-                    "candidates_sha256": draw.candidates_sha256,
-                    "candidates": draw.candidates_count,
-                    "tasks": tasks.len(),
-                })),
-            ),
-        )
-        .await?;
+        append_audit(&mut tx, ctx, &draw_audit(&draw, tasks.len())).await?;
         lap("plan, audit");
         tx.commit().await?;
         lap("commit");

@@ -768,11 +768,12 @@ impl App {
                 .map_err(|e| AppError::Internal(e.to_string()))?,
         };
         let candidates = new.candidates_count;
-        let saved = self.store.save_draw(ctx, new, &packed, &tasks).await?;
+        let picks = tasks.len();
+        let saved = self.store.save_draw(ctx, new, packed, tasks).await?;
         tracing::info!(
             plan = plan.id,
             candidates,
-            picks = tasks.len(),
+            picks,
             read_ms = read.as_millis() as u64,
             draw_ms = (computed - read).as_millis() as u64,
             store_ms = (started.elapsed() - computed).as_millis() as u64,
@@ -1476,8 +1477,8 @@ impl App {
             .save_draw(
                 &p.audit_ctx(),
                 new,
-                &PackedList::pack(&canonical_candidates(&input_draw.candidates)),
-                &[],
+                PackedList::pack(&canonical_candidates(&input_draw.candidates)),
+                Vec::new(),
             )
             .await?)
     }

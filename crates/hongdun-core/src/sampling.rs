@@ -85,7 +85,7 @@ fn reverse19(x: u64) -> u64 {
 }
 
 /// Each four-digit number (zero-padded) with its digits reversed.
-const REVERSE4: [u16; 10_000] = {
+static REVERSE4: [u16; 10_000] = {
     let mut t = [0u16; 10_000];
     let mut i = 0;
     while i < 10_000 {

@@ -163,11 +163,11 @@ pub(crate) async fn insert_draw_tasks(
     for batch in tasks_in_entity_order(tasks).chunks(TASK_BATCH) {
         insert_task_batch(&mut *conn, tasks, batch, (plan_id, draw_id, at)).await?;
     }
-    sqlx::query(
-        "INSERT INTO inspection_task_member (task_id, user_id) \
-         SELECT t.id, u::bigint FROM inspection_task t, unnest(string_to_array(t.team, ' ')) u \
+    sqlx::query(&format!(
+        "{}SELECT t.id, u::bigint FROM inspection_task t, unnest(string_to_array(t.team, ' ')) u \
          WHERE t.plan_id = $1 AND t.draw_id = $2 AND t.team <> ''",
-    )
+        common::inspection::TASK_MEMBER_INSERT
+    ))
     .bind(plan_id)
     .bind(draw_id)
     .execute(&mut *conn)
@@ -234,6 +234,17 @@ pub(crate) async fn inserted_ids(
 
 impl PgStore {
     /// PostgreSQL writes every import batch through the general upsert.
+    /// PostgreSQL saves a draw through the shared SQL.
+    pub(crate) async fn save_draw_bulk(
+        &self,
+        _ctx: &hongdun_store::AuditCtx,
+        d: hongdun_store::NewDraw,
+        list: hongdun_store::PackedList,
+        tasks: Vec<hongdun_store::NewTask>,
+    ) -> StoreResult<Result<hongdun_store::Draw, common::inspection::DrawParts>> {
+        Ok(Err((d, list, tasks)))
+    }
+
     pub(crate) async fn commit_new_entities(
         &self,
         _ctx: &hongdun_store::AuditCtx,

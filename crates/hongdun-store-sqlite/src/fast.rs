@@ -200,7 +200,7 @@ impl FastReads {
     }
 
     /// The (office, kind, industry) that splits the active register in two
-    /// about equal halves, from a thousand evenly spaced rows (point reads,
+    /// about equal halves, from a thousand rows spread over the ids (point reads,
     /// milliseconds), and how many rows each half may hold.
     pub(crate) fn split_point(
         &self,
@@ -214,8 +214,12 @@ impl FastReads {
                 return Ok((0, None));
             };
             let step = (max / 1000).max(1);
+            // One row from each thousandth of the ids, at a scrambled offset
+            // within it: evenly spaced ids can fall in step with a pattern of
+            // the register's own (a generated one's, rows made in turn per
+            // office) and split it unevenly.
             let ids: Vec<String> = (0..1000)
-                .map(|k| 1 + k * step)
+                .map(|k| 1 + k * step + (k * 2_654_435_761) % step)
                 .take_while(|&i| i <= max)
                 .map(|i| i.to_string())
                 .collect();
@@ -246,11 +250,22 @@ impl FastReads {
                 return Ok((expected * 2, None));
             }
             points.sort_unstable();
-            let (unit, kind, industry) = points[points.len() / 2].clone();
-            // Every sampled row in one stretch: nothing to split at.
-            if points[0] == (unit, kind.clone(), industry.clone()) {
-                return Ok((expected * 2, None));
-            }
+            // Rows equal to the split point all go to the second reader: when
+            // the middle of the sample falls in a large stretch of equal keys
+            // (an office's shops of one trade), split at whichever end of that
+            // stretch is nearer the middle, not at the stretch itself.
+            let half = points.len() / 2;
+            let start = points.partition_point(|p| *p < points[half]);
+            let end = points.partition_point(|p| *p <= points[half]);
+            let at = match (start, end < points.len()) {
+                // Every sampled row in one stretch: nothing to split at.
+                (0, false) => return Ok((expected * 2, None)),
+                (0, true) => end,
+                (_, false) => start,
+                (_, true) if half - start <= end - half => start,
+                _ => end,
+            };
+            let (unit, kind, industry) = points[at].clone();
             let point = crate::common::SplitPoint {
                 unit,
                 kind,

@@ -203,6 +203,29 @@ impl SqliteStore {
         .map_err(|e| StoreError::Other(format!("import writer: {e}")))?
     }
 
+    /// A draw saved on a blocking thread under the write lock through the
+    /// bulk writer's connection (see `bulk::BulkWriter::save_draw`); the parts
+    /// back, unwritten, when the database is in memory.
+    pub(crate) async fn save_draw_bulk(
+        &self,
+        ctx: &hongdun_store::AuditCtx,
+        d: hongdun_store::NewDraw,
+        list: hongdun_store::PackedList,
+        tasks: Vec<hongdun_store::NewTask>,
+    ) -> StoreResult<Result<hongdun_store::Draw, common::inspection::DrawParts>> {
+        let Some(bulk) = self.bulk.clone() else {
+            return Ok(Err((d, list, tasks)));
+        };
+        let lock = self.write_lock.clone().lock_owned().await;
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || {
+            let _lock = lock;
+            bulk.save_draw(&ctx, d, &list, &tasks).map(Ok)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("draw writer: {e}")))?
+    }
+
     /// The public lookup by credit code on the calling thread, when the
     /// database is a file (see `fast`).
     pub(crate) fn fast_entity_with_licences(
@@ -454,7 +477,8 @@ pub(crate) async fn insert_draw_tasks(
         }
         let first = done.last_insert_rowid() - batch.len() as i64 + 1;
         let mut sql = String::with_capacity(batch.len() * 24 + 80);
-        sql.push_str("INSERT INTO inspection_task_member (task_id, user_id) VALUES ");
+        sql.push_str(common::inspection::TASK_MEMBER_INSERT);
+        sql.push_str("VALUES ");
         let mut any = false;
         for (k, &i) in batch.iter().enumerate() {
             for u in &tasks[i].team {

@@ -502,8 +502,8 @@ pub trait InspectionStore {
         &self,
         ctx: &AuditCtx,
         draw: NewDraw,
-        list: &PackedList,
-        tasks: &[NewTask],
+        list: PackedList,
+        tasks: Vec<NewTask>,
     ) -> StoreResult<Draw>;
     async fn get_draw(&self, scope: &ScopeFilter, id: i64) -> StoreResult<Draw>;
     async fn draw_of_plan(&self, scope: &ScopeFilter, plan_id: i64) -> StoreResult<Draw>;

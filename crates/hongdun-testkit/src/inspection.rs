@@ -908,8 +908,8 @@ pub async fn draw_tasks_keep_their_teams(w: &World) {
                 inspectors_sha256: "i".into(),
                 outcome: json!({}),
             },
-            &PackedList::pack("x\tB\t\n"),
-            &tasks,
+            PackedList::pack("x\tB\t\n"),
+            tasks.clone(),
         )
         .await
         .unwrap();

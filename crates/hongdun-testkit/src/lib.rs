@@ -235,6 +235,7 @@ impl Backend {
         })
         .await
         .unwrap();
+        stand_in_schedules(store.as_ref()).await;
         let a = app.create_county(COUNTY_A, "a_").await.unwrap();
         let b = app.create_county(COUNTY_B, "b_").await.unwrap();
         Some(World {
@@ -246,6 +247,37 @@ impl Backend {
             logins_a: a,
             logins_b: b,
         })
+    }
+}
+
+/// The tests run on today's date, and a deadline counted from today (20
+/// working days to publish a visit, say) can run into a year whose official
+/// schedule is not bundled yet: each is published in November or December,
+/// and an administrator enters it (`PUT /api/v1/system/calendar/years/{y}`).
+/// Until then the product answers `calendar_year_missing`, as it must. The
+/// test world stands in for that administrator: each year after the last
+/// bundled one, up to next year, is entered with ordinary weekends only.
+async fn stand_in_schedules(store: &dyn Store) {
+    use chrono::Datelike;
+    let last = store
+        .list_holiday_years()
+        .await
+        .unwrap()
+        .iter()
+        .map(|y| y.year)
+        .max()
+        .unwrap_or(0);
+    let next = hongdun_app::inspection::today_cn().year() + 1;
+    for year in last + 1..=next {
+        store
+            .put_holiday_year(
+                &hongdun_store::AuditCtx::system("test"),
+                year,
+                "测试世界：尚未随版本发布的年份（仅普通周末）",
+                &[],
+            )
+            .await
+            .unwrap();
     }
 }
 
