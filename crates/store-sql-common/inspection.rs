@@ -76,6 +76,11 @@ pub(crate) fn draw_written(
     }
 }
 
+/// A step of a draw's save, for `--log hongdun_store_sqlite=debug`.
+pub(crate) fn save_lap(started: std::time::Instant, step: &str) {
+    tracing::debug!(step, ms = started.elapsed().as_millis() as u64, "save_draw")
+}
+
 /// The audit row of a saved draw.
 pub(crate) fn draw_audit(draw: &Draw, tasks: usize) -> AuditChange {
     AuditChange::new::<(), _>(
@@ -857,13 +862,7 @@ impl InspectionStore for Backend {
             Err(back) => back,
         };
         let started = std::time::Instant::now();
-        let lap = |what: &str| {
-            tracing::debug!(
-                step = what,
-                ms = started.elapsed().as_millis() as u64,
-                "save_draw"
-            )
-        };
+        let lap = |what: &str| save_lap(started, what);
         // See BulkTx: on SQLite without a check of each task's references
         // and with the WAL checkpoint after the commit.
         let mut tx = self.begin_bulk_write().await?;

@@ -179,24 +179,19 @@ impl CandidateSet {
     /// province's list is hashed and compressed piece by piece instead of
     /// being held whole.
     pub fn canonical_pieces(&self, order: &[u32], max_bytes: usize, sink: &mut dyn FnMut(&str)) {
-        let mut piece = String::with_capacity(max_bytes.min(self.ids.len() + self.len() * 4));
+        let mut pieces = self.pieces(max_bytes, sink);
         for &i in order {
             let i = i as usize;
-            let (id, class, grid) = (self.id(i), self.class(i), self.grid(i).unwrap_or(""));
-            let line = id.len() + class.len() + grid.len() + 3;
-            if !piece.is_empty() && piece.len() + line > max_bytes {
-                sink(&piece);
-                piece.clear();
-            }
-            piece.push_str(id);
-            piece.push('\t');
-            piece.push_str(class);
-            piece.push('\t');
-            piece.push_str(grid);
-            piece.push('\n');
+            pieces.line(self.id(i), self.class(i), self.grid(i).unwrap_or(""));
         }
-        if !piece.is_empty() {
-            sink(&piece);
+        pieces.finish();
+    }
+
+    fn pieces<'s>(&self, max_bytes: usize, sink: &'s mut dyn FnMut(&str)) -> Pieces<'s> {
+        Pieces {
+            piece: String::with_capacity(max_bytes.min(self.ids.len() + self.len() * 4)),
+            max_bytes,
+            sink,
         }
     }
 
@@ -217,7 +212,7 @@ impl CandidateSet {
             self.canonical_pieces(&order, max_bytes, sink);
             return Ok(());
         };
-        let mut piece = String::with_capacity(max_bytes.min(self.ids.len() + self.len() * 4));
+        let mut pieces = self.pieces(max_bytes, sink);
         let mut last: Option<u128> = None;
         let mut id = [0u8; 18];
         for k in sort_parallel(&mut keys) {
@@ -237,22 +232,9 @@ impl CandidateSet {
             }
             last = Some(code);
             let i = (k & POS_MASK) as usize;
-            let (class, grid) = (self.class(i), self.grid(i).unwrap_or(""));
-            let line = n + class.len() + grid.len() + 3;
-            if !piece.is_empty() && piece.len() + line > max_bytes {
-                sink(&piece);
-                piece.clear();
-            }
-            piece.push_str(id);
-            piece.push('\t');
-            piece.push_str(class);
-            piece.push('\t');
-            piece.push_str(grid);
-            piece.push('\n');
+            pieces.line(id, self.class(i), self.grid(i).unwrap_or(""));
         }
-        if !piece.is_empty() {
-            sink(&piece);
-        }
+        pieces.finish();
         Ok(())
     }
 
@@ -329,6 +311,36 @@ impl CandidateSet {
             }
         }
         Ok(keys.into_iter().map(|k| k.2).collect())
+    }
+}
+
+/// Lines of the frozen list (`id \t class \t grid \n`) gathered into pieces
+/// of at most `max_bytes` (a longer line alone) for `sink`.
+struct Pieces<'s> {
+    piece: String,
+    max_bytes: usize,
+    sink: &'s mut dyn FnMut(&str),
+}
+
+impl Pieces<'_> {
+    fn line(&mut self, id: &str, class: &str, grid: &str) {
+        let line = id.len() + class.len() + grid.len() + 3;
+        if !self.piece.is_empty() && self.piece.len() + line > self.max_bytes {
+            (self.sink)(&self.piece);
+            self.piece.clear();
+        }
+        self.piece.push_str(id);
+        self.piece.push('\t');
+        self.piece.push_str(class);
+        self.piece.push('\t');
+        self.piece.push_str(grid);
+        self.piece.push('\n');
+    }
+
+    fn finish(self) {
+        if !self.piece.is_empty() {
+            (self.sink)(&self.piece);
+        }
     }
 }
 

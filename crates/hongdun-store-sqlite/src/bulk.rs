@@ -19,8 +19,8 @@
 //! prepared statement stepped per row (0.7 s where the multi-row literal
 //! statements through sqlx took 1.0 s: SQLite parsed every row of them).
 use crate::common::inspection::{
-    draw_audit, draw_written, ids_text, tasks_in_entity_order, DRAW_INSERT, DRAW_LIST_INSERT,
-    PLAN_DRAWN, TASK_INSERT, TASK_MEMBER_INSERT,
+    draw_audit, draw_written, ids_text, save_lap, tasks_in_entity_order, DRAW_INSERT,
+    DRAW_LIST_INSERT, PLAN_DRAWN, TASK_INSERT, TASK_MEMBER_INSERT,
 };
 use crate::common::registry::{upsert_audit, ENTITY_INSERT, IMPORT_JOB_ADVANCE};
 use crate::common::{chained_row, now, AUDIT_HEAD, AUDIT_INSERT, AUDIT_NEXT};
@@ -254,13 +254,7 @@ fn write_draw(
     tasks: &[NewTask],
 ) -> StoreResult<Draw> {
     let started = std::time::Instant::now();
-    let lap = |what: &str| {
-        tracing::debug!(
-            step = what,
-            ms = started.elapsed().as_millis() as u64,
-            "save_draw"
-        )
-    };
+    let lap = |what: &str| save_lap(started, what);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(fail)?;

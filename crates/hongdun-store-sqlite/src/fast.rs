@@ -164,39 +164,37 @@ impl FastReads {
         expected: usize,
     ) -> StoreResult<DrawCandidates> {
         use crate::common::SqlArg;
-        {
-            // Sized once: arrays of millions doubling as they fill would be
-            // copied and faulted in again at every step.
-            let mut out = DrawCandidates::with_capacity(expected);
-            for (sql, args) in parts {
-                let values: Vec<Value> = args
-                    .into_iter()
-                    .map(|a| match a {
-                        SqlArg::Text(t) => Value::Text(t),
-                        SqlArg::Int(i) => Value::Integer(i),
-                        // As sqlx writes timestamps into SQLite, so text comparison holds.
-                        SqlArg::Time(t) => {
-                            Value::Text(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
-                        }
-                    })
-                    .collect();
-                let mut stmt = conn.prepare(&sql).map_err(fail)?;
-                let mut rows = stmt
-                    .query(rusqlite::params_from_iter(values))
-                    .map_err(fail)?;
-                while let Some(r) = rows.next().map_err(fail)? {
-                    let text = |i: usize| r.get_ref(i).and_then(|v| Ok(v.as_str_or_null()?));
-                    out.push(
-                        r.get(0).map_err(fail)?,
-                        text(1).map_err(fail)?.unwrap_or(""),
-                        text(2).map_err(fail)?.unwrap_or(""),
-                        text(3).map_err(fail)?,
-                        r.get::<_, Option<i64>>(4).map_err(fail)?.map(UnitId),
-                    );
-                }
+        // Sized once: arrays of millions doubling as they fill would be
+        // copied and faulted in again at every step.
+        let mut out = DrawCandidates::with_capacity(expected);
+        for (sql, args) in parts {
+            let values: Vec<Value> = args
+                .into_iter()
+                .map(|a| match a {
+                    SqlArg::Text(t) => Value::Text(t),
+                    SqlArg::Int(i) => Value::Integer(i),
+                    // As sqlx writes timestamps into SQLite, so text comparison holds.
+                    SqlArg::Time(t) => {
+                        Value::Text(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+                    }
+                })
+                .collect();
+            let mut stmt = conn.prepare(&sql).map_err(fail)?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(values))
+                .map_err(fail)?;
+            while let Some(r) = rows.next().map_err(fail)? {
+                let text = |i: usize| r.get_ref(i).and_then(|v| Ok(v.as_str_or_null()?));
+                out.push(
+                    r.get(0).map_err(fail)?,
+                    text(1).map_err(fail)?.unwrap_or(""),
+                    text(2).map_err(fail)?.unwrap_or(""),
+                    text(3).map_err(fail)?,
+                    r.get::<_, Option<i64>>(4).map_err(fail)?.map(UnitId),
+                );
             }
-            Ok(out)
         }
+        Ok(out)
     }
 
     /// The (office, kind, industry) that splits the active register in two
