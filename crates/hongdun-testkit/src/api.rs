@@ -449,7 +449,7 @@ pub async fn calendar_endpoints(w: &World) {
         .ok();
     assert_eq!(r["working"], true);
     let r = anon
-        .get("/api/v1/calendar/add-working-days?from=2030-03-01&days=5")
+        .get("/api/v1/calendar/add-working-days?from=2199-03-01&days=5")
         .await;
     assert_eq!((r.status, r.code()), (422, "calendar_year_missing"));
     for (q, field) in [
@@ -471,24 +471,24 @@ pub async fn calendar_endpoints(w: &World) {
     }
     // An administrator adds next year's schedule; the computation then works.
     let admin = app.login("a_admin").await;
-    let body = json!({"source": "国务院办公厅关于2030年部分节假日安排的通知", "days": [
-        {"date": "2030-01-01", "is_off_day": true, "name": "元旦"},
-        {"date": "2030-03-02", "is_off_day": false, "name": "调休"}]});
+    let body = json!({"source": "国务院办公厅关于2199年部分节假日安排的通知", "days": [
+        {"date": "2199-01-01", "is_off_day": true, "name": "元旦"},
+        {"date": "2199-03-02", "is_off_day": false, "name": "调休"}]});
     admin
-        .put("/api/v1/system/calendar/years/2030", &body)
+        .put("/api/v1/system/calendar/years/2199", &body)
         .await
         .ok();
     let r = anon
-        .get("/api/v1/calendar/add-working-days?from=2030-03-01&days=1")
+        .get("/api/v1/calendar/add-working-days?from=2199-03-01&days=1")
         .await
         .ok();
-    assert_eq!(r["due"], "2030-03-02");
-    let bad = json!({"days": [{"date": "2031-01-01", "is_off_day": true}]});
-    let r = admin.put("/api/v1/system/calendar/years/2030", &bad).await;
+    assert_eq!(r["due"], "2199-03-02");
+    let bad = json!({"days": [{"date": "2200-01-01", "is_off_day": true}]});
+    let r = admin.put("/api/v1/system/calendar/years/2199", &bad).await;
     assert_eq!((r.status, r.code()), (422, "calendar_date_outside_year"));
     let ins = app.login("a_inspector1").await;
     assert_eq!(
-        ins.put("/api/v1/system/calendar/years/2030", &body)
+        ins.put("/api/v1/system/calendar/years/2199", &body)
             .await
             .status,
         403
