@@ -234,7 +234,7 @@ pub fn draw_set(
 
 /// [`draw_set`], handing the frozen list to `sink` in pieces of at most
 /// `piece_bytes` that end at line ends (see
-/// [`CandidateSet::canonical_pieces`]) instead of returning it whole: the
+/// [`CandidateSet::write_canonical`]) instead of returning it whole: the
 /// server compresses each piece as it comes, so a province's 200 MB of text
 /// is never held at once.
 pub fn draw_set_into(
