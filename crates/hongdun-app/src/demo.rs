@@ -589,7 +589,7 @@ impl App {
                 let Some(unit) = candidates.unit_id(c) else {
                     continue;
                 };
-                let entity_id = candidates.entity_ids[c];
+                let entity_id = candidates.entity_id(c);
                 let e = self.store.get_entity(&all, entity_id).await?;
                 self.store
                     .create_hazard(

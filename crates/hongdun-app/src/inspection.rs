@@ -725,7 +725,7 @@ impl App {
                 .iter()
                 .zip(&drawn.outcome.picks)
                 .map(|(&i, pick)| NewTask {
-                    entity_id: found.entity_ids[i],
+                    entity_id: found.entity_id(i),
                     unit_id: found.unit_id(i),
                     team: pick
                         .team

@@ -5,36 +5,64 @@
 use crate::inspection::{Candidate, DrawError};
 use std::collections::HashMap;
 
-/// Writes `fill` into a vector's reserved room and takes it back off, so the
-/// room's pages are mapped before the vector grows into them.
-pub fn touch_spare<T: Copy>(v: &mut Vec<T>, fill: T) {
-    let len = v.len();
-    v.resize(v.capacity(), fill);
-    v.truncate(len);
-}
-
-/// The frozen candidate list of a draw, in the order it was read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The frozen candidate list of a draw, in the order it was read: one
+/// stretch of rows per reader that filled it, kept as read (see
+/// [`CandidateSet::append`]), positions counted across them.
+#[derive(Debug, Clone, Default)]
 pub struct CandidateSet {
-    ids: String,
-    /// End of each id in `ids`.
-    ends: Vec<u32>,
-    /// Index into `classes`.
-    class: Vec<u16>,
+    rows: Vec<Rows>,
+    len: usize,
     classes: Vec<String>,
-    /// 0: no grid; n: `grids[n - 1]`.
-    grid: Vec<u32>,
     grids: Vec<String>,
     grid_index: HashMap<String, u32>,
 }
 
-impl CandidateSet {
-    pub fn with_capacity(n: usize) -> Self {
+/// Sets are equal when they list the same candidates in the same order,
+/// however their rows are stretched.
+impl PartialEq for CandidateSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len
+            && (0..self.len).all(|i| {
+                (self.id(i), self.class(i), self.grid(i))
+                    == (other.id(i), other.class(i), other.grid(i))
+            })
+    }
+}
+
+impl Eq for CandidateSet {}
+
+/// One stretch of candidates.
+#[derive(Debug, Clone, Default)]
+struct Rows {
+    ids: String,
+    /// End of each id in `ids`.
+    ends: Vec<u32>,
+    /// Index into the set's `classes`.
+    class: Vec<u16>,
+    /// 0: no grid; n: the set's `grids[n - 1]`.
+    grid: Vec<u32>,
+}
+
+impl Rows {
+    fn with_capacity(n: usize) -> Self {
         Self {
             ids: String::with_capacity(n * 18),
             ends: Vec::with_capacity(n),
             class: Vec::with_capacity(n),
             grid: Vec::with_capacity(n),
+        }
+    }
+
+    fn id(&self, j: usize) -> &str {
+        let start = if j == 0 { 0 } else { self.ends[j - 1] as usize };
+        &self.ids[start..self.ends[j] as usize]
+    }
+}
+
+impl CandidateSet {
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            rows: vec![Rows::with_capacity(n)],
             ..Self::default()
         }
     }
@@ -58,16 +86,21 @@ impl CandidateSet {
     }
 
     pub fn push(&mut self, id: &str, class: &str, grid: Option<&str>) {
-        self.ids.push_str(id);
-        let end = u32::try_from(self.ids.len()).expect("candidate ids under 4 GiB");
-        self.ends.push(end);
         let c = self.intern_class(class);
-        self.class.push(c);
         let g = match grid {
             None => 0,
             Some(g) => self.intern_grid(g),
         };
-        self.grid.push(g);
+        if self.rows.is_empty() {
+            self.rows.push(Rows::default());
+        }
+        let rows = self.rows.last_mut().expect("one stretch at least");
+        rows.ids.push_str(id);
+        let end = u32::try_from(rows.ids.len()).expect("a reader's ids under 4 GiB");
+        rows.ends.push(end);
+        rows.class.push(c);
+        rows.grid.push(g);
+        self.len += 1;
     }
 
     fn intern_class(&mut self, class: &str) -> u16 {
@@ -92,58 +125,59 @@ impl CandidateSet {
         n
     }
 
-    /// Appends another set (a second reader's rows): its arrays copied whole,
-    /// its classes and grids mapped onto this set's.
-    pub fn append(&mut self, other: &CandidateSet) {
-        let base = u32::try_from(self.ids.len()).expect("candidate ids under 4 GiB");
-        u32::try_from(self.ids.len() + other.ids.len()).expect("candidate ids under 4 GiB");
-        self.ids.push_str(&other.ids);
-        self.ends.extend(other.ends.iter().map(|&e| e + base));
+    /// Appends another set (a second reader's rows) as a stretch of its own:
+    /// its classes and grids are mapped onto this set's in place, and its
+    /// arrays are moved, not copied — at province scale a copy would be
+    /// hundreds of megabytes of fresh pages.
+    pub fn append(&mut self, other: CandidateSet) {
         let classes: Vec<u16> = other.classes.iter().map(|c| self.intern_class(c)).collect();
-        self.class
-            .extend(other.class.iter().map(|&c| classes[c as usize]));
         let grids: Vec<u32> = std::iter::once(0)
             .chain(other.grids.iter().map(|g| self.intern_grid(g)))
             .collect();
-        self.grid
-            .extend(other.grid.iter().map(|&g| grids[g as usize]));
-    }
-
-    /// Touches the memory reserved beyond the rows held, so that a later
-    /// [`CandidateSet::append`] copies into pages already mapped. A reader that
-    /// finishes first does this while the other still reads: on a virtual
-    /// machine a fresh page costs more to fault in than to fill. The rows are
-    /// unchanged (see the test).
-    pub fn prefault_spare(&mut self) {
-        let len = self.ids.len();
-        let spare = self.ids.capacity() - len;
-        self.ids.extend(std::iter::repeat_n('0', spare));
-        self.ids.truncate(len);
-        touch_spare(&mut self.ends, 0);
-        touch_spare(&mut self.class, 0);
-        touch_spare(&mut self.grid, 0);
+        for mut rows in other.rows.into_iter().filter(|r| !r.ends.is_empty()) {
+            for c in rows.class.iter_mut() {
+                *c = classes[*c as usize];
+            }
+            for g in rows.grid.iter_mut() {
+                *g = grids[*g as usize];
+            }
+            self.len += rows.ends.len();
+            self.rows.push(rows);
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len == 0
+    }
+
+    /// The stretch holding position `i`, and `i` within it.
+    fn locate(&self, mut i: usize) -> (&Rows, usize) {
+        for rows in &self.rows {
+            if i < rows.ends.len() {
+                return (rows, i);
+            }
+            i -= rows.ends.len();
+        }
+        panic!("candidate position out of range");
     }
 
     pub fn id(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.ids[start..self.ends[i] as usize]
+        let (rows, j) = self.locate(i);
+        rows.id(j)
     }
 
     pub fn class(&self, i: usize) -> &str {
-        &self.classes[self.class[i] as usize]
+        &self.classes[self.class_index(i)]
     }
 
     /// The class of candidate `i` as an index into [`CandidateSet::classes`].
     pub fn class_index(&self, i: usize) -> usize {
-        self.class[i] as usize
+        let (rows, j) = self.locate(i);
+        rows.class[j] as usize
     }
 
     /// The distinct classes, in the order first seen.
@@ -152,10 +186,16 @@ impl CandidateSet {
     }
 
     pub fn grid(&self, i: usize) -> Option<&str> {
-        match self.grid[i] {
+        let (rows, j) = self.locate(i);
+        match rows.grid[j] {
             0 => None,
             n => Some(&self.grids[n as usize - 1]),
         }
+    }
+
+    /// Bytes of all ids together.
+    fn id_bytes(&self) -> usize {
+        self.rows.iter().map(|r| r.ids.len()).sum()
     }
 
     /// Positions in id order (byte order, as `str` compares), or the first id
@@ -169,7 +209,7 @@ impl CandidateSet {
 
     /// The frozen list as hashed: `id \t class \t grid \n` per candidate, in `order`.
     pub fn canonical_text(&self, order: &[u32]) -> String {
-        let mut s = String::with_capacity(self.ids.len() + self.len() * 4);
+        let mut s = String::with_capacity(self.id_bytes() + self.len() * 4);
         self.canonical_pieces(order, usize::MAX, &mut |piece| s.push_str(piece));
         s
     }
@@ -189,7 +229,7 @@ impl CandidateSet {
 
     fn pieces<'s>(&self, max_bytes: usize, sink: &'s mut dyn FnMut(&str)) -> Pieces<'s> {
         Pieces {
-            piece: String::with_capacity(max_bytes.min(self.ids.len() + self.len() * 4)),
+            piece: String::with_capacity(max_bytes.min(self.id_bytes() + self.len() * 4)),
             max_bytes,
             sink,
         }
@@ -253,23 +293,25 @@ impl CandidateSet {
             rank[b as usize] = r as u8 + 1;
         }
         let mut keys = Vec::with_capacity(self.len());
-        let mut start = 0usize;
-        for (i, &end) in self.ends.iter().enumerate() {
-            let id = &self.ids.as_bytes()[start..end as usize];
-            start = end as usize;
-            if id.len() > 18 {
-                return None;
-            }
-            let mut k: u128 = 0;
-            for &b in id {
-                let r = rank[b as usize];
-                if r == 0 {
+        for rows in &self.rows {
+            let mut start = 0usize;
+            for &end in &rows.ends {
+                let id = &rows.ids.as_bytes()[start..end as usize];
+                start = end as usize;
+                if id.len() > 18 {
                     return None;
                 }
-                k = (k << 5) | u128::from(r);
+                let mut k: u128 = 0;
+                for &b in id {
+                    let r = rank[b as usize];
+                    if r == 0 {
+                        return None;
+                    }
+                    k = (k << 5) | u128::from(r);
+                }
+                k <<= 5 * (18 - id.len() as u32);
+                keys.push((k << POS_BITS) | keys.len() as u128);
             }
-            k <<= 5 * (18 - id.len() as u32);
-            keys.push((k << POS_BITS) | i as u128);
         }
         Some(keys)
     }
@@ -388,27 +430,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    #[test]
-    fn prefault_keeps_rows_and_room() {
-        let mut a = CandidateSet::with_capacity(1000);
-        a.push("91330100MA27XK0A1B", "A", Some("G1"));
-        a.push("330106600012345", "B", None);
-        let before = a.clone();
-        let room = (a.ids.capacity(), a.ends.capacity(), a.grid.capacity());
-        a.prefault_spare();
-        assert_eq!(a, before);
-        assert_eq!(
-            room,
-            (a.ids.capacity(), a.ends.capacity(), a.grid.capacity())
-        );
-        let mut b = CandidateSet::default();
-        b.push("92330100MA27XK0A1C", "C", Some("G1"));
-        a.append(&b);
-        assert_eq!(a.len(), 3);
-        assert_eq!(a.id(2), "92330100MA27XK0A1C");
-        assert_eq!(a.grid(2), Some("G1"));
-    }
-
     fn set(ids: &[&str]) -> CandidateSet {
         let mut s = CandidateSet::default();
         for (i, id) in ids.iter().enumerate() {
@@ -440,7 +461,7 @@ mod tests {
         b.push("2", "A", Some("g1"));
         b.push("3", "B", None);
         b.push("4", "C", Some("g2"));
-        a.append(&b);
+        a.append(b);
         let got: Vec<(String, String, Option<String>)> = a
             .to_candidates()
             .into_iter()
@@ -457,6 +478,26 @@ mod tests {
             want.map(|(i, c, g)| (i.to_owned(), c.to_owned(), g.map(str::to_owned)))
         );
         assert_eq!(a.classes().len(), 3);
+        assert_eq!((a.len(), a.id(3), a.class_index(3)), (4, "4", 2));
+    }
+
+    #[test]
+    fn appended_stretches_order_and_write_as_one() {
+        let ids: Vec<String> = (0..2000u64)
+            .map(|i| format!("9{}3310{:06}X{}", i % 7, (i * 7919) % 1_000_003, i % 10))
+            .collect();
+        let whole = set(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+        let mut parts = set(&ids[..700].iter().map(String::as_str).collect::<Vec<_>>());
+        let mut rest = CandidateSet::default();
+        for (i, id) in ids.iter().enumerate().skip(700) {
+            rest.push(id, ["A", "B"][i % 2], (i % 3 == 0).then_some("g1"));
+        }
+        parts.append(rest);
+        assert_eq!(parts, whole);
+        assert_eq!(parts.canonical_order(), whole.canonical_order());
+        let mut a = String::new();
+        parts.write_canonical(100, &mut |p| a.push_str(p)).unwrap();
+        assert_eq!(a, whole.canonical_text(&whole.canonical_order().unwrap()));
     }
 
     #[test]

@@ -328,15 +328,7 @@ impl SqliteStore {
         }
         let readers: Vec<_> = parts
             .into_iter()
-            .enumerate()
-            .map(|(k, slices)| {
-                // The first reader's list receives the others' rows: sized for
-                // all of them, it is filled in place rather than grown and copied.
-                let expected = if k == 0 && split_used {
-                    expected * 2
-                } else {
-                    expected
-                };
+            .map(|slices| {
                 let sqls: Vec<_> = slices
                     .into_iter()
                     .map(|slice| common::candidate_sql(scope, q, slice.as_ref()))
@@ -344,16 +336,7 @@ impl SqliteStore {
                 let fast = fast.clone();
                 tokio::task::spawn_blocking(move || {
                     let t = std::time::Instant::now();
-                    let mut out = fast.draw_candidates(sqls, expected);
-                    if k == 0 && split_used {
-                        // Done first as a rule (the other reader has a
-                        // part as big and the slower end of the index):
-                        // the room for the others' rows faulted in now, on
-                        // a core that would otherwise wait.
-                        if let Ok(c) = out.as_mut() {
-                            c.prefault_spare();
-                        }
-                    }
+                    let out = fast.draw_candidates(sqls, expected);
                     tracing::debug!(
                         rows = out.as_ref().map_or(0, |c| c.len()),
                         ms = t.elapsed().as_millis() as u64,

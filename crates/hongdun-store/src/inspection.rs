@@ -93,18 +93,20 @@ pub struct NewPlan {
 #[derive(Debug, Clone, Default)]
 pub struct DrawCandidates {
     pub set: CandidateSet,
-    pub entity_ids: Vec<i64>,
-    /// The office of each, 0 for none (ids start at 1): half the
-    /// memory of `Option<UnitId>` over a province's ten million.
-    unit_ids: Vec<i64>,
+    /// The entity behind each position, in stretches as the set's rows (one
+    /// per reader, moved in whole by `append`).
+    entity_ids: Vec<Vec<i64>>,
+    /// The office of each, 0 for none (ids start at 1): half the memory of
+    /// `Option<UnitId>` over a province's ten million.
+    unit_ids: Vec<Vec<i64>>,
 }
 
 impl DrawCandidates {
     pub fn with_capacity(n: usize) -> Self {
         Self {
             set: CandidateSet::with_capacity(n),
-            entity_ids: Vec::with_capacity(n),
-            unit_ids: Vec::with_capacity(n),
+            entity_ids: vec![Vec::with_capacity(n)],
+            unit_ids: vec![Vec::with_capacity(n)],
         }
     }
 
@@ -118,39 +120,64 @@ impl DrawCandidates {
         grid: Option<&str>,
         unit_id: Option<UnitId>,
     ) {
+        if self.entity_ids.is_empty() {
+            self.entity_ids.push(Vec::new());
+            self.unit_ids.push(Vec::new());
+        }
         self.set.push(id, class, grid);
-        self.entity_ids.push(entity_id);
-        self.unit_ids.push(unit_id.map_or(0, |u| u.0));
+        self.entity_ids
+            .last_mut()
+            .expect("a stretch")
+            .push(entity_id);
+        self.unit_ids
+            .last_mut()
+            .expect("a stretch")
+            .push(unit_id.map_or(0, |u| u.0));
     }
 
-    /// Touches the reserved memory beyond the rows held (see
-    /// [`CandidateSet::prefault_spare`]), so appending the other readers'
-    /// rows later is a plain copy.
-    pub fn prefault_spare(&mut self) {
-        use hongdun_core::candidate_set::touch_spare;
-        self.set.prefault_spare();
-        touch_spare(&mut self.entity_ids, 0);
-        touch_spare(&mut self.unit_ids, 0);
-    }
-
-    /// Appends another reader's rows.
+    /// Appends another reader's rows, moved rather than copied.
     pub fn append(&mut self, other: DrawCandidates) {
-        self.set.append(&other.set);
-        self.entity_ids.extend(other.entity_ids);
-        self.unit_ids.extend(other.unit_ids);
+        self.set.append(other.set);
+        self.entity_ids
+            .extend(other.entity_ids.into_iter().filter(|v| !v.is_empty()));
+        self.unit_ids
+            .extend(other.unit_ids.into_iter().filter(|v| !v.is_empty()));
     }
 
     pub fn len(&self) -> usize {
-        self.entity_ids.len()
+        self.set.len()
+    }
+
+    /// The stretch and the place in it of position `i`.
+    fn locate(&self, mut i: usize) -> (usize, usize) {
+        for (k, v) in self.entity_ids.iter().enumerate() {
+            if i < v.len() {
+                return (k, i);
+            }
+            i -= v.len();
+        }
+        panic!("candidate position out of range");
+    }
+
+    /// The entity at position `i`.
+    pub fn entity_id(&self, i: usize) -> i64 {
+        let (k, j) = self.locate(i);
+        self.entity_ids[k][j]
+    }
+
+    /// Every entity id, in list order.
+    pub fn entity_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.entity_ids.iter().flatten().copied()
     }
 
     /// The office of the business at position `i`.
     pub fn unit_id(&self, i: usize) -> Option<UnitId> {
-        Some(self.unit_ids[i]).filter(|&u| u != 0).map(UnitId)
+        let (k, j) = self.locate(i);
+        Some(self.unit_ids[k][j]).filter(|&u| u != 0).map(UnitId)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entity_ids.is_empty()
+        self.set.is_empty()
     }
 }
 

@@ -823,7 +823,7 @@ pub async fn candidates_read_once(w: &World) {
                 .draw_candidates(scope, &CandidateQuery::default())
                 .await
                 .unwrap();
-            let mut got_ids = got.entity_ids.clone();
+            let mut got_ids: Vec<i64> = got.entity_ids().collect();
             got_ids.sort_unstable();
             assert_eq!(
                 got_ids.len(),
