@@ -246,7 +246,6 @@ impl CandidateSet {
         max_bytes: usize,
         sink: &mut dyn FnMut(&str),
     ) -> Result<(), DrawError> {
-        const POS_MASK: u128 = (1u128 << 38) - 1;
         let Some(mut keys) = self.packed_keys() else {
             let order = self.order_general()?;
             self.canonical_pieces(&order, max_bytes, sink);
@@ -256,7 +255,7 @@ impl CandidateSet {
         let mut last: Option<u128> = None;
         let mut id = [0u8; 18];
         for k in sort_parallel(&mut keys) {
-            let code = k >> 38;
+            let code = k >> POS_BITS;
             let mut n = 0;
             while n < 18 {
                 let r = ((code >> (5 * (17 - n))) & 31) as usize;
@@ -284,7 +283,6 @@ impl CandidateSet {
     /// Each symbol takes 5 bits as its rank + 1 (0 marks the end of a shorter
     /// id, which sorts before its extensions, as bytes do).
     fn packed_keys(&self) -> Option<Vec<u128>> {
-        const POS_BITS: u32 = 128 - 90;
         if self.len() as u128 >= 1u128 << POS_BITS {
             return None;
         }
@@ -317,15 +315,14 @@ impl CandidateSet {
     }
 
     fn order_packed(&self, mut keys: Vec<u128>) -> Result<Vec<u32>, DrawError> {
-        const POS_MASK: u128 = (1u128 << 38) - 1;
         let mut order = Vec::with_capacity(keys.len());
         let mut last: Option<u128> = None;
         for k in sort_parallel(&mut keys) {
-            if last == Some(k >> 38) {
+            if last == Some(k >> POS_BITS) {
                 let id = self.id((k & POS_MASK) as usize);
                 return Err(DrawError::DuplicateCandidate(id.to_owned()));
             }
-            last = Some(k >> 38);
+            last = Some(k >> POS_BITS);
             order.push((k & POS_MASK) as u32);
         }
         Ok(order)
@@ -385,6 +382,11 @@ impl Pieces<'_> {
         }
     }
 }
+
+/// A packed key: the id in its top 90 bits (18 symbols of 5), its position
+/// in the low 38.
+const POS_BITS: u32 = 128 - 90;
+const POS_MASK: u128 = (1u128 << POS_BITS) - 1;
 
 /// The symbols of credit codes (GB 32100: digits and capitals without I O S V Z)
 /// and registration numbers, in byte order.

@@ -24,6 +24,7 @@ use crate::common::inspection::{
 };
 use crate::common::registry::{upsert_audit, ENTITY_INSERT, IMPORT_JOB_ADVANCE};
 use crate::common::{chained_row, now, AUDIT_HEAD, AUDIT_INSERT, AUDIT_NEXT};
+use crate::CACHE_KIB;
 use chrono::{DateTime, SecondsFormat, Utc};
 use hongdun_store::{
     AuditCtx, Draw, ImportBatch, NewDraw, NewTask, PackedList, StoreError, StoreResult,
@@ -33,8 +34,7 @@ use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The writer's page cache (KiB) and WAL checkpoint interval (pages).
-const CACHE_KIB: i64 = 65536;
+/// The writer's WAL checkpoint interval (pages).
 const WAL_PAGES: i64 = 65536;
 
 /// The writer connection, opened on first use and kept (with its page cache)

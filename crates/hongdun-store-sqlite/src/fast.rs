@@ -9,6 +9,7 @@
 //!
 //! Same file, same WAL: these connections see every committed write.
 use crate::common::{enum_col, like_pattern};
+use crate::CACHE_KIB;
 use hongdun_core::ids::UnitId;
 use hongdun_core::registry::{EntityKind, EntityStatus, LicenceKind};
 use hongdun_store::{
@@ -33,8 +34,7 @@ pub(crate) const ENTITY_COLS: &str =
     e.established, e.capital, e.employees, e.business_scope, e.tags, e.warning, e.updated_at";
 const N_ENTITY_COLS: usize = 22;
 
-/// Page cache of a read connection, and of one scanning a draw's candidates (KiB).
-const CACHE_KIB: i64 = 65536;
+/// Page cache of a connection scanning a draw's candidates (KiB).
 const SCAN_CACHE_KIB: i64 = 2048;
 
 fn fail(e: rusqlite::Error) -> StoreError {

@@ -142,7 +142,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             // A 64 MiB page cache per connection and 256 MiB of memory-mapped reads keep
             // index maintenance of large imports off the disk.
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", format!("-{CACHE_KIB}"))
             // Temporary b-trees (index builds after a bulk load) stay on disk:
             // sorting ten million keys in memory would break the memory bound.
             .pragma("mmap_size", "268435456")
@@ -481,6 +481,9 @@ pub(crate) async fn insert_draw_tasks(
     }
     Ok(())
 }
+
+/// The page cache of every connection to the file (KiB).
+pub(crate) const CACHE_KIB: i64 = 65536;
 
 /// The secondary entity indexes a bulk load defers (the same as in migrations 0002, 0003 and 0005).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
