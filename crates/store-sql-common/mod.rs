@@ -38,7 +38,7 @@ pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Appends ` AND (<scope condition>)` for a row owned by `unit_col` and,
+/// Appends ` AND <scope condition>` for a row owned by `unit_col` and,
 /// where the table has one, by user `user_col`.
 pub(crate) fn push_scope(
     qb: &mut QueryBuilder<'_, Db>,
@@ -49,19 +49,35 @@ pub(crate) fn push_scope(
     let ScopeFilter::Limited { units, user } = scope else {
         return;
     };
-    qb.push(" AND (FALSE");
-    if !units.is_empty() {
-        qb.push(" OR ").push(unit_col).push(" IN (");
+    let user = user.as_ref().zip(user_col);
+    let push_units = |qb: &mut QueryBuilder<'_, Db>| {
+        qb.push(unit_col).push(" IN (");
         let mut list = qb.separated(", ");
         for u in units {
             list.push_bind(u.0);
         }
         qb.push(")");
+    };
+    match (units.is_empty(), user) {
+        (true, None) => {
+            qb.push(" AND FALSE");
+        }
+        // Offices alone: a bare `IN` list, which SQLite's planner seeks an
+        // index by (it scans the whole index for `(FALSE OR unit_id IN (…))`).
+        (false, None) => {
+            qb.push(" AND ");
+            push_units(qb);
+        }
+        (true, Some((u, col))) => {
+            qb.push(" AND ").push(col).push(" = ").push_bind(u.0);
+        }
+        (false, Some((u, col))) => {
+            qb.push(" AND (");
+            push_units(qb);
+            qb.push(" OR ").push(col).push(" = ").push_bind(u.0);
+            qb.push(")");
+        }
     }
-    if let (Some(u), Some(col)) = (user, user_col) {
-        qb.push(" OR ").push(col).push(" = ").push_bind(u.0);
-    }
-    qb.push(")");
 }
 
 /// Space-separated lists (permissions) in one column.

@@ -583,12 +583,19 @@ impl EntityStore for Backend {
         scope: &ScopeFilter,
         since: NaiveDate,
     ) -> StoreResult<EntityStats> {
-        // One pass in the order of the `entity_stats` index: no sort.
-        let mut qb = QueryBuilder::<Db>::new(
-            "SELECT unit_id, kind, status, COUNT(*) AS n FROM entity WHERE TRUE",
-        );
+        // Read from the draw's covering index, led by status, office and
+        // kind: every status named, so each (status, office) is one seek, and
+        // the groups come in the index's order (no sort).
+        let statuses = EntityStatus::ALL
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT unit_id, kind, status, COUNT(*) AS n FROM entity WHERE status IN ({statuses})"
+        ));
         push_scope(&mut qb, scope, "unit_id", None);
-        qb.push(" GROUP BY unit_id, kind, status");
+        qb.push(" GROUP BY status, unit_id, kind");
         let rows = qb.build().fetch_all(&self.pool).await.map_err(map_err)?;
         let mut by_kind: BTreeMap<String, i64> = BTreeMap::new();
         let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
@@ -867,6 +874,7 @@ impl ImportStore for Backend {
                 .await
                 .map_err(map_err)?;
         }
+        crate::defer_search_index(&mut tx).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -874,15 +882,29 @@ impl ImportStore for Backend {
     async fn ensure_entity_indexes(&self) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let (before, after) = crate::INDEX_BUILD_SETTINGS;
-        let creates = crate::ENTITY_INDEXES.iter().map(|(_, create)| *create);
-        for sql in std::iter::once(before)
-            .chain(creates)
-            .chain([after])
-            .filter(|s| !s.is_empty())
-        {
+        let steps = std::iter::once(("settings", before))
+            .chain(crate::ENTITY_INDEXES.iter().copied())
+            .chain([("settings back", after)])
+            .filter(|(_, sql)| !sql.is_empty());
+        for (name, sql) in steps {
+            let started = std::time::Instant::now();
             sqlx::query(sql).execute(&mut *tx).await.map_err(map_err)?;
+            tracing::debug!(
+                step = name,
+                ms = started.elapsed().as_millis() as u64,
+                "entity index"
+            );
         }
-        tx.commit().await
+        let started = std::time::Instant::now();
+        crate::finish_search_index(&mut tx).await?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "search index");
+        let started = std::time::Instant::now();
+        tx.commit().await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "entity indexes committed"
+        );
+        Ok(())
     }
 
     async fn create_import_job(

@@ -34,14 +34,12 @@ use rusqlite::{params, Connection, ErrorCode, TransactionBehavior};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The writer's WAL checkpoint interval (pages).
-const WAL_PAGES: i64 = 65536;
-
 /// The writer connection, opened on first use and kept (with its page cache)
 /// between batches. Only used under the store's write lock.
 pub(crate) struct BulkWriter {
     path: PathBuf,
     conn: std::sync::Mutex<Option<Connection>>,
+    checkpoints: std::sync::Mutex<Option<std::sync::mpsc::SyncSender<()>>>,
 }
 
 fn fail(e: rusqlite::Error) -> StoreError {
@@ -58,6 +56,7 @@ impl BulkWriter {
         Self {
             path,
             conn: std::sync::Mutex::new(None),
+            checkpoints: std::sync::Mutex::new(None),
         }
     }
 
@@ -65,16 +64,60 @@ impl BulkWriter {
         let c = Connection::open(&self.path).map_err(fail)?;
         c.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
         // The settings of the pool's connections (SqliteStore::connect), but
-        // the WAL checkpointed every 256 MiB instead of 64: the pages an
-        // import touches in every batch (the unique index's, the search
-        // index's, the table's last) are copied back fewer times. 1M rows:
-        // 18.4-19.0 s -> 16.8-17.1 s.
+        // the WAL never checkpointed by this connection's commits: a thread
+        // of its own copies it back (see `checkpoint_soon`).
         c.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{CACHE_KIB}; \
-             PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = {WAL_PAGES}"
+             PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 0"
         ))
         .map_err(fail)?;
         Ok(c)
+    }
+
+    /// Asks the checkpoint thread (started on first use) to copy what the WAL
+    /// holds back into the database. A commit on this connection would do it
+    /// itself, inline, once the WAL passed its threshold: reading the WAL,
+    /// writing the pages and waiting for their fsync while the next batch
+    /// waits. On a thread of its own the copy runs beside the writer (a
+    /// PASSIVE checkpoint takes only what is committed and blocks no one),
+    /// and the WAL starts over at the first write after a copy that caught
+    /// up. Asks made while a copy runs fold into one more copy.
+    fn checkpoint_soon(&self) {
+        let Ok(mut slot) = self.checkpoints.lock() else {
+            return;
+        };
+        if slot.is_none() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+            let path = self.path.clone();
+            let spawned = std::thread::Builder::new()
+                .name("sqlite-checkpoint".into())
+                .spawn(move || {
+                    let conn = match Connection::open(&path) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "checkpoint thread: cannot open the database");
+                            return;
+                        }
+                    };
+                    // Ends when the writer (the sender) is dropped.
+                    while rx.recv().is_ok() {
+                        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                            tracing::warn!(error = %e, "background checkpoint");
+                        }
+                    }
+                });
+            match spawned {
+                Ok(_) => *slot = Some(tx),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot start the checkpoint thread");
+                    return;
+                }
+            }
+        }
+        if let Some(tx) = slot.as_ref() {
+            // Full: a copy is already asked for and will take this commit too.
+            let _ = tx.try_send(());
+        }
     }
 
     /// Runs `f` on the writer connection (opened on first use); after a
@@ -106,28 +149,18 @@ impl BulkWriter {
         tasks: &[NewTask],
     ) -> StoreResult<Draw> {
         let draw = self.with(|conn| {
-            conn.execute_batch(
-                "PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -16384",
-            )
-            .map_err(fail)?;
+            conn.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384")
+                .map_err(fail)?;
             let written = write_draw(conn, ctx, d, list, tasks);
             conn.execute_batch(&format!(
-                "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = {WAL_PAGES}; \
-                 PRAGMA cache_size = -{CACHE_KIB}"
+                "PRAGMA foreign_keys = ON; PRAGMA cache_size = -{CACHE_KIB}"
             ))
             .map_err(fail)?;
             written
         })?;
         // Tens of megabytes copied back into the database and synced: after
         // the answer, not inside the commit.
-        let path = self.path.clone();
-        std::thread::spawn(move || {
-            let done = Connection::open(&path)
-                .and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(PASSIVE)"));
-            if let Err(e) = done {
-                tracing::warn!(error = %e, "checkpoint after a draw");
-            }
-        });
+        self.checkpoint_soon();
         Ok(draw)
     }
 
@@ -138,7 +171,11 @@ impl BulkWriter {
         job_id: i64,
         batch: &ImportBatch,
     ) -> StoreResult<Option<UpsertCounts>> {
-        self.with(|conn| write_batch(conn, ctx, job_id, batch))
+        let written = self.with(|conn| write_batch(conn, ctx, job_id, batch))?;
+        if written.is_some() {
+            self.checkpoint_soon();
+        }
+        Ok(written)
     }
 }
 
@@ -202,8 +239,13 @@ fn write_batch(
         }
     }
     if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
-        tx.execute(crate::INDEX_ID_RANGE, params![first, last])
+        let pending: bool = tx
+            .query_row(crate::SEARCH_REBUILD_PENDING, [], |r| r.get(0))
             .map_err(fail)?;
+        if !pending {
+            tx.execute(crate::INDEX_ID_RANGE, params![first, last])
+                .map_err(fail)?;
+        }
     }
     {
         let mut insert = tx
