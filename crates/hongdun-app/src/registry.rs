@@ -140,6 +140,11 @@ fn text(v: &Option<String>) -> Option<String> {
     v.as_deref().map(normalize_text).filter(|s| !s.is_empty())
 }
 
+/// `text(v)` as a code (`normalize_code`), without normalising it twice.
+fn code(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(normalize_code).filter(|s| !s.is_empty())
+}
+
 /// Checks an 18-character resident ID number (GB 11643, ISO 7064 MOD 11-2).
 pub fn valid_id_number(s: &str) -> bool {
     let b = s.as_bytes();
@@ -256,7 +261,7 @@ pub fn check_entity(
             _ => Some(EntityKind::Enterprise),
         },
     };
-    let id_number = text(&raw.id_number).map(|s| normalize_code(&s));
+    let id_number = code(&raw.id_number);
     if let Some(id) = &id_number {
         if !valid_id_number(id) {
             errors.push(Problem::error(
@@ -276,7 +281,7 @@ pub fn check_entity(
             ));
         }
     }
-    let mut township = text(&raw.township_code).map(|s| normalize_code(&s));
+    let mut township = code(&raw.township_code);
     if let Some(t) = &township {
         if t.len() != 9 || !j.knows(t) {
             errors.push(Problem::error(
@@ -287,7 +292,7 @@ pub fn check_entity(
             township = None;
         }
     }
-    let mut county = text(&raw.county_code).map(|s| normalize_code(&s));
+    let mut county = code(&raw.county_code);
     if let Some(c) = &county {
         if c.len() != 6 || !j.knows(c) {
             errors.push(Problem::error(
@@ -315,7 +320,7 @@ pub fn check_entity(
         }
         _ => {}
     }
-    let industry = text(&raw.industry).map(|s| normalize_code(&s));
+    let industry = code(&raw.industry);
     if let Some(i) = &industry {
         if !valid_industry(i) {
             errors.push(Problem::error(

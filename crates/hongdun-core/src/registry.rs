@@ -161,6 +161,10 @@ impl std::fmt::Display for Uscc {
 
 /// Trim, full-width → half-width, remove inner spaces, upper-case: for codes.
 pub fn normalize_code(s: &str) -> String {
+    // Almost every code is ASCII letters and digits: one pass over the bytes.
+    if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return s.to_ascii_uppercase();
+    }
     normalize_text(s)
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -172,11 +176,16 @@ pub fn normalize_code(s: &str) -> String {
 /// ideographic space → space, runs of whitespace collapsed, trimmed. Chinese
 /// characters are kept as they are.
 pub fn normalize_text(s: &str) -> String {
+    normalized(s).into_owned()
+}
+
+/// `normalize_text`, borrowing `s` when it is clean already.
+pub fn normalized(s: &str) -> std::borrow::Cow<'_, str> {
     // Most cells of an export are already clean: one pass that only reads.
     if is_normalized(s) {
-        return s.to_owned();
+        return std::borrow::Cow::Borrowed(s);
     }
-    rebuild_normalized(s)
+    std::borrow::Cow::Owned(rebuild_normalized(s))
 }
 
 /// `normalize_text` character by character.
@@ -208,6 +217,22 @@ fn rebuild_normalized(s: &str) -> String {
 /// white space but single spaces between other characters, no control
 /// characters.
 fn is_normalized(s: &str) -> bool {
+    // Printable ASCII and the main CJK block (UTF-8 lead bytes E4-E9, whose
+    // characters are neither spaces, controls nor full-width forms) need
+    // only a look at their spaces; a cell with any other character takes
+    // the character-by-character check.
+    let b = s.as_bytes();
+    if b.iter()
+        .all(|&c| matches!(c, 0x20..=0x7E | 0x80..=0xBF | 0xE4..=0xE9))
+    {
+        return b.first() != Some(&b' ')
+            && b.last() != Some(&b' ')
+            && !b.windows(2).any(|w| w == b"  ");
+    }
+    is_normalized_by_char(s)
+}
+
+fn is_normalized_by_char(s: &str) -> bool {
     // A space at the start, or after a space, would be dropped.
     let mut after_space = true;
     for ch in s.chars() {
@@ -487,7 +512,8 @@ pub fn entity_search_terms(name: &str) -> Vec<String> {
 pub fn entity_search_text(name: &str) -> String {
     use pinyin::ToPinyin;
     use std::borrow::Cow;
-    let text = normalize_text(name);
+    let text = normalized(name);
+    let text: &str = &text;
     // "#ab#bc…": the initials' bigrams, each a range of `marked`.
     let mut marked = String::new();
     let mut ranges: Vec<(usize, usize)> = Vec::new();
@@ -772,6 +798,21 @@ mod tests {
         fn normalized_means_unchanged(s in "[ 　a\t\n（）ＡＢ（面\u{3000}\u{A0}\u{7}]{0,12}") {
             prop_assert_eq!(is_normalized(&s), rebuild_normalized(&s) == s);
             prop_assert_eq!(normalize_text(&s), rebuild_normalized(&s));
+        }
+
+        #[test]
+        fn byte_check_agrees_with_char_check(s in "[ a-zA-Z0-9\t\u{7}\u{7F}\u{85}\u{A0}\u{3000}\u{4000}\u{9FFF}面（）ＡＥ]{0,12}|.{0,20}") {
+            prop_assert_eq!(is_normalized(&s), is_normalized_by_char(&s));
+        }
+
+        #[test]
+        fn code_fast_path_agrees(s in "[a-zA-Z0-9]{0,20}|[ a-z0-9Ａ１\u{3000}-]{0,12}|\\PC{0,12}") {
+            let slow: String = normalize_text(&s)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_uppercase)
+                .collect();
+            prop_assert_eq!(normalize_code(&s), slow);
         }
 
         #[test]
