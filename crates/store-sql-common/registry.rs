@@ -880,6 +880,9 @@ impl ImportStore for Backend {
     }
 
     async fn ensure_entity_indexes(&self) -> StoreResult<()> {
+        if self.build_entity_indexes_bulk().await? {
+            return Ok(());
+        }
         let mut tx = self.begin_write().await?;
         let (before, after) = crate::INDEX_BUILD_SETTINGS;
         let steps = std::iter::once(("settings", before))

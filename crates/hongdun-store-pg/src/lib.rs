@@ -243,6 +243,11 @@ pub(crate) async fn inserted_ids(
 impl PgStore {
     /// PostgreSQL writes every import batch through the general upsert.
     /// PostgreSQL saves a draw through the shared SQL.
+    /// PostgreSQL builds them in `ensure_entity_indexes`' one transaction.
+    pub(crate) async fn build_entity_indexes_bulk(&self) -> StoreResult<bool> {
+        Ok(false)
+    }
+
     pub(crate) async fn save_draw_bulk(
         &self,
         _ctx: &hongdun_store::AuditCtx,

@@ -226,6 +226,22 @@ impl SqliteStore {
         .map_err(|e| StoreError::Other(format!("draw writer: {e}")))?
     }
 
+    /// The deferred indexes built on the bulk writer's connection
+    /// (`BulkWriter::build_entity_indexes`); `false` (nothing done) for a
+    /// database in memory.
+    pub(crate) async fn build_entity_indexes_bulk(&self) -> StoreResult<bool> {
+        let Some(bulk) = self.bulk.clone() else {
+            return Ok(false);
+        };
+        let lock = self.write_lock.clone().lock_owned().await;
+        tokio::task::spawn_blocking(move || {
+            let _lock = lock;
+            bulk.build_entity_indexes().map(|()| true)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("index builder: {e}")))?
+    }
+
     /// The public lookup by credit code on the calling thread, when the
     /// database is a file (see `fast`).
     pub(crate) fn fast_entity_with_licences(
