@@ -5,7 +5,7 @@
 //! A reader thread parses and validates while the database commits the previous
 //! batch. Each batch commits with its errors and the job's checkpoint in one
 //! transaction, so a killed import resumes after the last whole batch.
-use crate::registry::{check_entity, CheckMode, Jurisdictions, RawEntity};
+use crate::registry::{check_entity_owned, CheckMode, Jurisdictions, RawEntity};
 use crate::{App, AppError, AppResult};
 use chrono::Utc;
 use hongdun_store::{AuditCtx, ImportBatch, ImportError, ImportJob, StoreError};
@@ -386,7 +386,7 @@ impl RowSink for Reader {
         let row_no = data_row + 1;
         if data_row <= self.resume_after {
             // Committed before the interruption: only remember its key.
-            if let Ok((e, _)) = check_entity(&raw, self.mode, &self.juris, self.today) {
+            if let Ok((e, _)) = check_entity_owned(raw, self.mode, &self.juris, self.today) {
                 if let Some(k) = packed_key(e.uscc.as_deref(), e.reg_no.as_deref()) {
                     self.seen.insert(k);
                 }
@@ -395,7 +395,7 @@ impl RowSink for Reader {
         }
         if !blank {
             self.batch.rows_seen += 1;
-            match check_entity(&raw, self.mode, &self.juris, self.today) {
+            match check_entity_owned(raw, self.mode, &self.juris, self.today) {
                 Ok((e, warnings)) => {
                     let key = packed_key(e.uscc.as_deref(), e.reg_no.as_deref());
                     if key.is_some_and(|k| !self.seen.insert(k)) {

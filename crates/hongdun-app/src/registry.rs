@@ -136,13 +136,14 @@ impl Jurisdictions {
     }
 }
 
-fn text(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(normalize_text).filter(|s| !s.is_empty())
+/// A cell, normalised (`normalize_text`), if not empty.
+fn take(v: Option<String>) -> Option<String> {
+    v.map(normalize_text_owned).filter(|s| !s.is_empty())
 }
 
-/// `text(v)` as a code (`normalize_code`), without normalising it twice.
-fn code(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(normalize_code).filter(|s| !s.is_empty())
+/// A code's cell, normalised once as a code (`normalize_code`), if not empty.
+fn take_code(v: Option<String>) -> Option<String> {
+    v.map(normalize_code_owned).filter(|s| !s.is_empty())
 }
 
 /// Checks an 18-character resident ID number (GB 11643, ISO 7064 MOD 11-2).
@@ -182,16 +183,27 @@ pub fn check_entity(
     j: &Jurisdictions,
     today: NaiveDate,
 ) -> Result<(NewEntity, Vec<Problem>), Vec<Problem>> {
+    check_entity_owned(raw.clone(), mode, j, today)
+}
+
+/// `check_entity` taking the cells: a clean cell becomes the field itself,
+/// without a copy (an import checks tens of millions of cells).
+pub fn check_entity_owned(
+    raw: RawEntity,
+    mode: CheckMode,
+    j: &Jurisdictions,
+    today: NaiveDate,
+) -> Result<(NewEntity, Vec<Problem>), Vec<Problem>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut warning_code = None;
 
     // Each cell normalised once.
-    let uscc_text = text(&raw.uscc);
-    let reg_no_text = text(&raw.reg_no);
-    let legal_rep = text(&raw.legal_rep);
-    let address = text(&raw.address);
-    let grid = text(&raw.grid);
+    let uscc_text = take(raw.uscc);
+    let reg_no_text = take(raw.reg_no);
+    let legal_rep = take(raw.legal_rep);
+    let address = take(raw.address);
+    let grid = take(raw.grid);
     let uscc = match uscc_text.as_deref() {
         None => None,
         Some(s) => match Uscc::parse(s) {
@@ -235,7 +247,7 @@ pub fn check_entity(
             "统一社会信用代码与注册号至少填写一项",
         ));
     }
-    let name = text(&raw.name).unwrap_or_default();
+    let name = take(raw.name).unwrap_or_default();
     if name.is_empty() {
         errors.push(Problem::error("name", "required", "名称不能为空"));
     } else if name.chars().count() > 200 {
@@ -245,7 +257,7 @@ pub fn check_entity(
             "名称不能超过 200 个字符",
         ));
     }
-    let kind = match text(&raw.kind) {
+    let kind = match take(raw.kind) {
         Some(k) => EntityKind::parse(&k).or_else(|| {
             errors.push(Problem::error(
                 "kind",
@@ -261,7 +273,7 @@ pub fn check_entity(
             _ => Some(EntityKind::Enterprise),
         },
     };
-    let id_number = code(&raw.id_number);
+    let id_number = take_code(raw.id_number);
     if let Some(id) = &id_number {
         if !valid_id_number(id) {
             errors.push(Problem::error(
@@ -271,7 +283,7 @@ pub fn check_entity(
             ));
         }
     }
-    let phone = text(&raw.phone).map(|s| s.replace([' ', '-'], ""));
+    let phone = take(raw.phone).map(|s| s.replace([' ', '-'], ""));
     if let Some(p) = &phone {
         if !(7..=20).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit() || b == b'+') {
             errors.push(Problem::error(
@@ -281,7 +293,7 @@ pub fn check_entity(
             ));
         }
     }
-    let mut township = code(&raw.township_code);
+    let mut township = take_code(raw.township_code);
     if let Some(t) = &township {
         if t.len() != 9 || !j.knows(t) {
             errors.push(Problem::error(
@@ -292,7 +304,7 @@ pub fn check_entity(
             township = None;
         }
     }
-    let mut county = code(&raw.county_code);
+    let mut county = take_code(raw.county_code);
     if let Some(c) = &county {
         if c.len() != 6 || !j.knows(c) {
             errors.push(Problem::error(
@@ -320,7 +332,7 @@ pub fn check_entity(
         }
         _ => {}
     }
-    let industry = code(&raw.industry);
+    let industry = take_code(raw.industry);
     if let Some(i) = &industry {
         if !valid_industry(i) {
             errors.push(Problem::error(
@@ -330,7 +342,7 @@ pub fn check_entity(
             ));
         }
     }
-    let status = match text(&raw.status) {
+    let status = match take(raw.status) {
         None => Some(EntityStatus::Active),
         Some(s) => EntityStatus::parse_loose(&s).or_else(|| {
             errors.push(Problem::error(
@@ -341,7 +353,7 @@ pub fn check_entity(
             None
         }),
     };
-    let established = match text(&raw.established) {
+    let established = match take(raw.established) {
         None => None,
         Some(s) => match parse_loose_date(&s) {
             Some(d) if d > today => {
@@ -363,7 +375,7 @@ pub fn check_entity(
             }
         },
     };
-    let capital = match text(&raw.capital_wan) {
+    let capital = match take(raw.capital_wan) {
         None => None,
         Some(s) => {
             let num = s
@@ -384,7 +396,7 @@ pub fn check_entity(
             }
         }
     };
-    let employees = match text(&raw.employees) {
+    let employees = match take(raw.employees) {
         None => None,
         Some(s) => match s.parse::<i64>() {
             Ok(n) if (0..10_000_000).contains(&n) => Some(n),
@@ -398,7 +410,7 @@ pub fn check_entity(
             }
         },
     };
-    let tags: Vec<String> = text(&raw.tags)
+    let tags: Vec<String> = take(raw.tags)
         .map(|t| {
             t.split([',', '，', '、', ';', '；', ' '])
                 .map(str::trim)
@@ -454,7 +466,7 @@ pub fn check_entity(
             established,
             capital,
             employees,
-            business_scope: text(&raw.business_scope),
+            business_scope: take(raw.business_scope),
             tags,
             warning: warning_code,
             search,

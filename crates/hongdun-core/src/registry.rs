@@ -179,6 +179,23 @@ pub fn normalize_text(s: &str) -> String {
     normalized(s).into_owned()
 }
 
+/// `normalize_text`, keeping `s` itself when it is clean already.
+pub fn normalize_text_owned(s: String) -> String {
+    if is_normalized(&s) {
+        return s;
+    }
+    rebuild_normalized(&s)
+}
+
+/// `normalize_code`, upper-casing `s` in place when it is ASCII letters and digits.
+pub fn normalize_code_owned(mut s: String) -> String {
+    if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        s.make_ascii_uppercase();
+        return s;
+    }
+    normalize_code(&s)
+}
+
 /// `normalize_text`, borrowing `s` when it is clean already.
 pub fn normalized(s: &str) -> std::borrow::Cow<'_, str> {
     // Most cells of an export are already clean: one pass that only reads.
@@ -803,6 +820,12 @@ mod tests {
         #[test]
         fn byte_check_agrees_with_char_check(s in "[ a-zA-Z0-9\t\u{7}\u{7F}\u{85}\u{A0}\u{3000}\u{4000}\u{9FFF}面（）ＡＥ]{0,12}|.{0,20}") {
             prop_assert_eq!(is_normalized(&s), is_normalized_by_char(&s));
+        }
+
+        #[test]
+        fn owned_forms_agree(s in "[a-zA-Z0-9]{0,20}|[ a-z0-9Ａ１\u{3000}面-]{0,12}|\\PC{0,12}") {
+            prop_assert_eq!(normalize_text_owned(s.clone()), normalize_text(&s));
+            prop_assert_eq!(normalize_code_owned(s.clone()), normalize_code(&s));
         }
 
         #[test]

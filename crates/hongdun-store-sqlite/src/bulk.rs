@@ -46,6 +46,29 @@ fn fail(e: rusqlite::Error) -> StoreError {
     StoreError::Other(e.to_string())
 }
 
+/// A date as sqlx binds it for SQLite (chrono's `%F`), written digit by digit
+/// for the years of four digits every register date has: through chrono's
+/// formatter it cost the writer about 1.3 s per ten million businesses.
+fn date_text(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return d.format("%F").to_string();
+    }
+    let digits = |n: u32, width: usize, out: &mut [u8]| {
+        let mut n = n;
+        for k in (0..width).rev() {
+            out[k] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    let mut b = *b"0000-00-00";
+    digits(y as u32, 4, &mut b[0..4]);
+    digits(d.month(), 2, &mut b[5..7]);
+    digits(d.day(), 2, &mut b[8..10]);
+    String::from_utf8_lossy(&b).into_owned()
+}
+
 /// A time as sqlx binds it for SQLite, so rows from both paths read and sort alike.
 fn time_text(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
@@ -211,7 +234,11 @@ impl BulkWriter {
                 let started = std::time::Instant::now();
                 // IF NOT EXISTS: another process may have built it meanwhile.
                 tx.execute_batch(sql).map_err(fail)?;
-                tracing::debug!(step = name, ms = started.elapsed().as_millis() as u64, "entity index");
+                tracing::debug!(
+                    step = name,
+                    ms = started.elapsed().as_millis() as u64,
+                    "entity index"
+                );
             }
             tx.commit().map_err(fail)?;
             self.checkpoint_soon();
@@ -234,7 +261,10 @@ impl BulkWriter {
         let copied = conn.execute_batch("PRAGMA wal_checkpoint(FULL)");
         conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
         copied.map_err(fail)?;
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "entity indexes checkpointed");
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "entity indexes checkpointed"
+        );
         Ok(())
     }
 
@@ -272,8 +302,7 @@ fn write_batch(
         );
         let mut insert = tx.prepare_cached(&sql).map_err(fail)?;
         for e in &batch.rows {
-            // As sqlx binds a date: %F.
-            let established = e.established.map(|d| d.format("%F").to_string());
+            let established = e.established.map(date_text);
             let r = insert.execute(params![
                 e.uscc,
                 e.reg_no,
@@ -505,4 +534,22 @@ fn append_audit(
     .map_err(fail)?;
     tx.execute(AUDIT_HEAD, params![row.hash]).map_err(fail)?;
     Ok(seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_text;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn dates_read_as_sqlx_writes_them() {
+        let mut d = NaiveDate::from_ymd_opt(-30, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(10_030, 12, 31).unwrap();
+        while d <= end {
+            assert_eq!(date_text(d), d.format("%F").to_string());
+            d += chrono::Duration::days(37);
+        }
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        assert_eq!(date_text(last), "9999-12-31");
+    }
 }
