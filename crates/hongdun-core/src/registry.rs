@@ -586,7 +586,7 @@ pub fn entity_search_text(name: &str) -> String {
     let mut word: Option<usize> = None;
     for (i, ch) in text.char_indices() {
         if is_cjk(ch) {
-            end_word(&text, word.take(), i, &mut terms);
+            end_word(text, word.take(), i, &mut terms);
             cjk = Some(match cjk {
                 None => (i, 1),
                 Some((start, n)) => {
@@ -596,15 +596,15 @@ pub fn entity_search_text(name: &str) -> String {
             });
             last_cjk = i;
         } else if ch.is_alphanumeric() {
-            end_cjk(&text, cjk.take(), i, &mut terms);
+            end_cjk(text, cjk.take(), i, &mut terms);
             word.get_or_insert(i);
         } else {
-            end_cjk(&text, cjk.take(), i, &mut terms);
-            end_word(&text, word.take(), i, &mut terms);
+            end_cjk(text, cjk.take(), i, &mut terms);
+            end_word(text, word.take(), i, &mut terms);
         }
     }
-    end_cjk(&text, cjk, text.len(), &mut terms);
-    end_word(&text, word, text.len(), &mut terms);
+    end_cjk(text, cjk, text.len(), &mut terms);
+    end_word(text, word, text.len(), &mut terms);
     terms.sort_unstable();
     terms.dedup();
     let mut out = String::with_capacity(terms.iter().map(|t| t.len() + 1).sum());
