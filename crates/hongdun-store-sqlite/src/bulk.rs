@@ -24,7 +24,7 @@ use crate::common::inspection::{
 };
 use crate::common::registry::{upsert_audit, ENTITY_INSERT, IMPORT_JOB_ADVANCE};
 use crate::common::{chained_row, now, AUDIT_HEAD, AUDIT_INSERT, AUDIT_NEXT};
-use crate::CACHE_KIB;
+use crate::{CACHE_KIB, JOURNAL_SIZE_LIMIT};
 use chrono::{DateTime, SecondsFormat, Utc};
 use hongdun_store::{
     AuditCtx, Draw, ImportBatch, NewDraw, NewTask, PackedList, StoreError, StoreResult,
@@ -91,7 +91,8 @@ impl BulkWriter {
         // of its own copies it back (see `checkpoint_soon`).
         c.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{CACHE_KIB}; \
-             PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 0"
+             PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 0; \
+             PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}"
         ))
         .map_err(fail)?;
         Ok(c)
@@ -255,16 +256,33 @@ impl BulkWriter {
             tracing::debug!(ms = started.elapsed().as_millis() as u64, "search index");
         }
         // All of it in the database file before the import says it is done:
-        // waits for the checkpoint thread's copy, then copies the rest.
+        // waits for the checkpoint thread's copy, then copies the rest. What
+        // is built is committed already: a copy held up by a long reader (a
+        // server under load) is left to the checkpoint thread, not an error.
         let started = std::time::Instant::now();
-        conn.busy_timeout(Duration::from_secs(3600)).map_err(fail)?;
-        let copied = conn.execute_batch("PRAGMA wal_checkpoint(FULL)");
+        conn.busy_timeout(Duration::from_secs(120)).map_err(fail)?;
+        let copied: rusqlite::Result<(i64, i64, i64)> =
+            conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            });
         conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
-        copied.map_err(fail)?;
-        tracing::debug!(
-            ms = started.elapsed().as_millis() as u64,
-            "entity indexes checkpointed"
-        );
+        let ms = started.elapsed().as_millis() as u64;
+        match copied {
+            Ok((0, _, _)) => tracing::debug!(ms, "entity indexes checkpointed"),
+            Ok((_, frames, copied)) => {
+                tracing::info!(
+                    ms,
+                    frames,
+                    copied,
+                    "entity indexes: WAL not yet all copied back"
+                );
+                self.checkpoint_soon();
+            }
+            Err(e) => {
+                tracing::warn!(ms, error = %e, "entity indexes: checkpoint");
+                self.checkpoint_soon();
+            }
+        }
         Ok(())
     }
 

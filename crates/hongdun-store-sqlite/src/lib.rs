@@ -149,7 +149,12 @@ impl SqliteStore {
             // Checkpoint the WAL every 64 MiB instead of 4: an import's batches
             // and a draw's tasks each write more than 4 MiB, and every
             // checkpoint copies pages back and syncs the file.
-            .pragma("wal_autocheckpoint", "16384");
+            .pragma("wal_autocheckpoint", "16384")
+            // A first load's WAL grows to gigabytes (the checkpoint thread
+            // copies it back beside the writer): the file is cut back to
+            // 256 MiB (room for a province's draw) when the WAL next starts
+            // over, not kept at its largest.
+            .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string());
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let fast = (!in_memory)
             .then(|| Arc::new(fast::FastReads::new(opts.get_filename().to_path_buf(), 8)));
@@ -546,6 +551,9 @@ pub(crate) async fn insert_draw_tasks(
     }
     Ok(())
 }
+
+/// What the WAL file is cut back to when it starts over (bytes).
+pub(crate) const JOURNAL_SIZE_LIMIT: i64 = 256 << 20;
 
 /// The page cache of every connection to the file (KiB).
 pub(crate) const CACHE_KIB: i64 = 65536;
