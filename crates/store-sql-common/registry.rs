@@ -885,29 +885,16 @@ impl ImportStore for Backend {
         }
         let mut tx = self.begin_write().await?;
         let (before, after) = crate::INDEX_BUILD_SETTINGS;
-        let steps = std::iter::once(("settings", before))
-            .chain(crate::ENTITY_INDEXES.iter().copied())
-            .chain([("settings back", after)])
-            .filter(|(_, sql)| !sql.is_empty());
-        for (name, sql) in steps {
-            let started = std::time::Instant::now();
+        let creates = crate::ENTITY_INDEXES.iter().map(|(_, create)| *create);
+        for sql in std::iter::once(before)
+            .chain(creates)
+            .chain([after])
+            .filter(|s| !s.is_empty())
+        {
             sqlx::query(sql).execute(&mut *tx).await.map_err(map_err)?;
-            tracing::debug!(
-                step = name,
-                ms = started.elapsed().as_millis() as u64,
-                "entity index"
-            );
         }
-        let started = std::time::Instant::now();
         crate::finish_search_index(&mut tx).await?;
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "search index");
-        let started = std::time::Instant::now();
-        tx.commit().await?;
-        tracing::debug!(
-            ms = started.elapsed().as_millis() as u64,
-            "entity indexes committed"
-        );
-        Ok(())
+        tx.commit().await
     }
 
     async fn create_import_job(

@@ -483,11 +483,16 @@ mod tests {
         assert_eq!((a.len(), a.id(3), a.class_index(3)), (4, "4", 2));
     }
 
+    /// Credit-code-shaped ids in no particular order.
+    fn spread_ids(n: u64) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("9{}3310{:06}X{}", i % 7, (i * 7919) % 1_000_003, i % 10))
+            .collect()
+    }
+
     #[test]
     fn appended_stretches_order_and_write_as_one() {
-        let ids: Vec<String> = (0..2000u64)
-            .map(|i| format!("9{}3310{:06}X{}", i % 7, (i * 7919) % 1_000_003, i % 10))
-            .collect();
+        let ids = spread_ids(2000);
         let whole = set(&ids.iter().map(String::as_str).collect::<Vec<_>>());
         let mut parts = set(&ids[..700].iter().map(String::as_str).collect::<Vec<_>>());
         let mut rest = CandidateSet::default();
@@ -531,9 +536,7 @@ mod tests {
 
     #[test]
     fn the_parallel_sort_keeps_byte_order() {
-        let ids: Vec<String> = (0..150_000u64)
-            .map(|i| format!("9{}3310{:06}X{}", i % 7, (i * 7919) % 1_000_003, i % 10))
-            .collect();
+        let ids = spread_ids(150_000);
         let s = set(&ids.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(s.canonical_order().unwrap(), byte_order(&s));
     }

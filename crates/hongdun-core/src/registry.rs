@@ -161,15 +161,7 @@ impl std::fmt::Display for Uscc {
 
 /// Trim, full-width → half-width, remove inner spaces, upper-case: for codes.
 pub fn normalize_code(s: &str) -> String {
-    // Almost every code is ASCII letters and digits: one pass over the bytes.
-    if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return s.to_ascii_uppercase();
-    }
-    normalize_text(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect()
+    normalize_code_owned(s.to_owned())
 }
 
 /// Full-width ASCII → half-width (but for the full-width brackets names use),
@@ -189,11 +181,16 @@ pub fn normalize_text_owned(s: String) -> String {
 
 /// `normalize_code`, upper-casing `s` in place when it is ASCII letters and digits.
 pub fn normalize_code_owned(mut s: String) -> String {
+    // Almost every code is: one pass over the bytes.
     if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
         s.make_ascii_uppercase();
         return s;
     }
-    normalize_code(&s)
+    normalized(&s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// `normalize_text`, borrowing `s` when it is clean already.

@@ -241,13 +241,13 @@ pub(crate) async fn inserted_ids(
 }
 
 impl PgStore {
-    /// PostgreSQL writes every import batch through the general upsert.
-    /// PostgreSQL saves a draw through the shared SQL.
-    /// PostgreSQL builds them in `ensure_entity_indexes`' one transaction.
+    /// PostgreSQL builds the deferred indexes in `ensure_entity_indexes`' one
+    /// transaction.
     pub(crate) async fn build_entity_indexes_bulk(&self) -> StoreResult<bool> {
         Ok(false)
     }
 
+    /// PostgreSQL saves a draw through the shared SQL.
     pub(crate) async fn save_draw_bulk(
         &self,
         _ctx: &hongdun_store::AuditCtx,
@@ -258,6 +258,7 @@ impl PgStore {
         Ok(Err((d, list, tasks)))
     }
 
+    /// PostgreSQL writes every import batch through the general upsert.
     pub(crate) async fn commit_new_entities(
         &self,
         _ctx: &hongdun_store::AuditCtx,

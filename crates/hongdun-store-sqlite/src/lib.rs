@@ -183,9 +183,25 @@ impl SqliteStore {
         Ok(WriteTx { tx, _lock: lock })
     }
 
-    /// An import batch whose businesses are all new, written on a blocking
-    /// thread under the write lock (see `bulk`); the batch back, unwritten,
-    /// when one of them is already registered or the database is in memory.
+    /// Runs `f` with the bulk writer on a blocking thread, under the write lock.
+    async fn on_bulk_writer<T: Send + 'static>(
+        &self,
+        bulk: Arc<bulk::BulkWriter>,
+        what: &'static str,
+        f: impl FnOnce(&bulk::BulkWriter) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let lock = self.write_lock.clone().lock_owned().await;
+        tokio::task::spawn_blocking(move || {
+            let _lock = lock;
+            f(&bulk)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("{what}: {e}")))?
+    }
+
+    /// An import batch whose businesses are all new, written through the bulk
+    /// writer (see `bulk`); the batch back, unwritten, when one of them is
+    /// already registered or the database is in memory.
     pub(crate) async fn commit_new_entities(
         &self,
         ctx: &hongdun_store::AuditCtx,
@@ -195,22 +211,18 @@ impl SqliteStore {
         let Some(bulk) = self.bulk.clone().filter(|_| !batch.rows.is_empty()) else {
             return Ok(Err(batch));
         };
-        let lock = self.write_lock.clone().lock_owned().await;
         let ctx = ctx.clone();
-        tokio::task::spawn_blocking(move || {
-            let _lock = lock;
-            match bulk.commit_new(&ctx, job_id, &batch)? {
-                Some(counts) => Ok(Ok(counts)),
-                None => Ok(Err(batch)),
-            }
+        self.on_bulk_writer(bulk, "import writer", move |b| {
+            Ok(match b.commit_new(&ctx, job_id, &batch)? {
+                Some(counts) => Ok(counts),
+                None => Err(batch),
+            })
         })
         .await
-        .map_err(|e| StoreError::Other(format!("import writer: {e}")))?
     }
 
-    /// A draw saved on a blocking thread under the write lock through the
-    /// bulk writer's connection (see `bulk::BulkWriter::save_draw`); the parts
-    /// back, unwritten, when the database is in memory.
+    /// A draw saved through the bulk writer (see `bulk::BulkWriter::save_draw`);
+    /// the parts back, unwritten, when the database is in memory.
     pub(crate) async fn save_draw_bulk(
         &self,
         ctx: &hongdun_store::AuditCtx,
@@ -221,30 +233,24 @@ impl SqliteStore {
         let Some(bulk) = self.bulk.clone() else {
             return Ok(Err((d, list, tasks)));
         };
-        let lock = self.write_lock.clone().lock_owned().await;
         let ctx = ctx.clone();
-        tokio::task::spawn_blocking(move || {
-            let _lock = lock;
-            bulk.save_draw(&ctx, d, &list, &tasks).map(Ok)
+        self.on_bulk_writer(bulk, "draw writer", move |b| {
+            b.save_draw(&ctx, d, &list, &tasks).map(Ok)
         })
         .await
-        .map_err(|e| StoreError::Other(format!("draw writer: {e}")))?
     }
 
-    /// The deferred indexes built on the bulk writer's connection
+    /// The deferred indexes built through the bulk writer
     /// (`BulkWriter::build_entity_indexes`); `false` (nothing done) for a
     /// database in memory.
     pub(crate) async fn build_entity_indexes_bulk(&self) -> StoreResult<bool> {
         let Some(bulk) = self.bulk.clone() else {
             return Ok(false);
         };
-        let lock = self.write_lock.clone().lock_owned().await;
-        tokio::task::spawn_blocking(move || {
-            let _lock = lock;
-            bulk.build_entity_indexes().map(|()| true)
+        self.on_bulk_writer(bulk, "index builder", |b| {
+            b.build_entity_indexes().map(|()| true)
         })
         .await
-        .map_err(|e| StoreError::Other(format!("index builder: {e}")))?
     }
 
     /// The public lookup by credit code on the calling thread, when the
@@ -441,13 +447,16 @@ pub(crate) async fn defer_search_index(conn: &mut sqlx::SqliteConnection) -> Sto
     Ok(())
 }
 
+async fn search_rebuild_pending(conn: &mut sqlx::SqliteConnection) -> StoreResult<bool> {
+    sqlx::query_scalar(SEARCH_REBUILD_PENDING)
+        .fetch_one(conn)
+        .await
+        .map_err(map_err)
+}
+
 /// The rebuild a deferred search index waits for (nothing when none waits).
 pub(crate) async fn finish_search_index(conn: &mut sqlx::SqliteConnection) -> StoreResult<()> {
-    let pending: bool = sqlx::query_scalar(SEARCH_REBUILD_PENDING)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    if pending {
+    if search_rebuild_pending(&mut *conn).await? {
         sqlx::query(SEARCH_REBUILD)
             .execute(&mut *conn)
             .await
@@ -470,11 +479,7 @@ pub(crate) async fn index_new_entities(
     let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
         return Ok(());
     };
-    let pending: bool = sqlx::query_scalar(SEARCH_REBUILD_PENDING)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    if pending {
+    if search_rebuild_pending(&mut *conn).await? {
         return Ok(());
     }
     sqlx::query(INDEX_ID_RANGE)
