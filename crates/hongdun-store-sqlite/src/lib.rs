@@ -136,6 +136,9 @@ impl SqliteStore {
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}")))?
             .create_if_missing(true)
+            // Set before the first table: a new file gets 8 KiB pages (see
+            // PAGE_SIZE); an existing one keeps the size it was made with.
+            .page_size(PAGE_SIZE)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
@@ -557,6 +560,15 @@ pub(crate) async fn insert_draw_tasks(
     Ok(())
 }
 
+/// The page size of a new database file. With 8 KiB pages instead of
+/// SQLite's 4 KiB every b-tree has half the pages and one level less to walk
+/// for most keys: 10M businesses imported in 148 s instead of 189 s (batches
+/// 77 against 99 s, index builds 47 against 58 s, the search index 22 against
+/// 30 s), 1M in 11.5-11.9 s instead of 13.2-13.8 s. 16 KiB: the batches no
+/// faster, the sorts slower. SQLite changes the size of an existing file only
+/// by VACUUM, which this store never runs by itself.
+pub(crate) const PAGE_SIZE: u32 = 8192;
+
 /// What the WAL file is cut back to when it starts over (bytes).
 pub(crate) const JOURNAL_SIZE_LIMIT: i64 = 256 << 20;
 
@@ -651,5 +663,45 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hongdun_store::Store;
+
+    fn page_size(path: &std::path::Path) -> i64 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn new_files_get_8k_pages_and_old_files_keep_theirs() {
+        let dir = std::env::temp_dir().join(format!("hongdun-pages-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let new = dir.join("new.db");
+        let old = dir.join("old.db");
+        for f in [&new, &old] {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
+            }
+        }
+        // A file made before 8 KiB pages: SQLite's default of 4 KiB, in WAL.
+        rusqlite::Connection::open(&old)
+            .unwrap()
+            .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)")
+            .unwrap();
+        for (file, want) in [(&new, i64::from(PAGE_SIZE)), (&old, 4096)] {
+            let store = SqliteStore::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .unwrap();
+            store.migrate().await.unwrap();
+            store.close().await;
+            assert_eq!(page_size(file), want, "{}", file.display());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
