@@ -259,12 +259,24 @@ impl BulkWriter {
         // waits for the checkpoint thread's copy, then copies the rest. What
         // is built is committed already: a copy held up by a long reader (a
         // server under load) is left to the checkpoint thread, not an error.
+        // While another connection checkpoints, SQLite answers busy at once,
+        // without its busy handler: the checkpoint thread is waited for
+        // here, within the same two minutes.
         let started = std::time::Instant::now();
-        conn.busy_timeout(Duration::from_secs(120)).map_err(fail)?;
-        let copied: rusqlite::Result<(i64, i64, i64)> =
-            conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            });
+        let limit = Duration::from_secs(120);
+        conn.busy_timeout(limit).map_err(fail)?;
+        let copied = loop {
+            let r: rusqlite::Result<(i64, i64, i64)> =
+                conn.query_row("PRAGMA wal_checkpoint(FULL)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                });
+            match r {
+                Ok((1, _, _)) if started.elapsed() < limit => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                r => break r,
+            }
+        };
         conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
         let ms = started.elapsed().as_millis() as u64;
         match copied {
