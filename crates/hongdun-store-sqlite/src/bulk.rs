@@ -219,11 +219,7 @@ impl BulkWriter {
                 missing.push((name, sql));
             }
         }
-        let pending = |c: &Connection| -> StoreResult<bool> {
-            c.query_row(crate::SEARCH_REBUILD_PENDING, [], |r| r.get(0))
-                .map_err(fail)
-        };
-        let search = pending(conn)?;
+        let search = search_rebuild_pending(conn)?;
         if missing.is_empty() && !search {
             return Ok(());
         }
@@ -249,19 +245,18 @@ impl BulkWriter {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(fail)?;
-            if pending(&tx)? {
+            if search_rebuild_pending(&tx)? {
                 tx.execute_batch(crate::SEARCH_REBUILD).map_err(fail)?;
             }
             tx.commit().map_err(fail)?;
             tracing::debug!(ms = started.elapsed().as_millis() as u64, "search index");
         }
         // All of it in the database file before the import says it is done:
-        // waits for the checkpoint thread's copy, then copies the rest. What
-        // is built is committed already: a copy held up by a long reader (a
-        // server under load) is left to the checkpoint thread, not an error.
-        // While another connection checkpoints, SQLite answers busy at once,
-        // without its busy handler: the checkpoint thread is waited for
-        // here, within the same two minutes.
+        // waits (up to two minutes) for the checkpoint thread's copy, which
+        // SQLite answers busy at once, without its busy handler, then copies
+        // the rest. What is built is committed already: a copy held up by a
+        // long reader (a server under load) is left to the checkpoint
+        // thread, not an error.
         let started = std::time::Instant::now();
         let limit = Duration::from_secs(120);
         conn.busy_timeout(limit).map_err(fail)?;
@@ -311,6 +306,13 @@ impl BulkWriter {
         }
         Ok(written)
     }
+}
+
+/// Whether a first load left the search index to one rebuild at its end
+/// (the sqlx side's `search_rebuild_pending`, on this connection).
+fn search_rebuild_pending(c: &Connection) -> StoreResult<bool> {
+    c.query_row(crate::SEARCH_REBUILD_PENDING, [], |r| r.get(0))
+        .map_err(fail)
 }
 
 fn write_batch(
@@ -372,10 +374,7 @@ fn write_batch(
         }
     }
     if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
-        let pending: bool = tx
-            .query_row(crate::SEARCH_REBUILD_PENDING, [], |r| r.get(0))
-            .map_err(fail)?;
-        if !pending {
+        if !search_rebuild_pending(&tx)? {
             tx.execute(crate::INDEX_ID_RANGE, params![first, last])
                 .map_err(fail)?;
         }
