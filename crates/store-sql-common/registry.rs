@@ -196,7 +196,11 @@ async fn upsert_in_tx(
     tx: &mut Conn,
     ctx: &AuditCtx,
     rows: &[NewEntity],
+    job: Option<i64>,
 ) -> StoreResult<UpsertCounts> {
+    // During a first load the credit code is not yet indexed: only that
+    // load's own job may write businesses.
+    crate::refuse_during_first_load(&mut *tx, job).await?;
     let mut counts = UpsertCounts::default();
     let at = now();
     let existing = existing_by_keys(&mut *tx, rows).await?;
@@ -314,7 +318,7 @@ impl EntityStore for Backend {
             return Ok(UpsertCounts::default());
         }
         let mut tx = self.begin_write().await?;
-        let counts = upsert_in_tx(&mut tx, ctx, rows).await?;
+        let counts = upsert_in_tx(&mut tx, ctx, rows, None).await?;
         tx.commit().await?;
         Ok(counts)
     }
@@ -858,7 +862,7 @@ fn job_from(r: &DbRow) -> StoreResult<ImportJob> {
 
 #[async_trait::async_trait]
 impl ImportStore for Backend {
-    async fn begin_bulk_load(&self) -> StoreResult<bool> {
+    async fn begin_bulk_load(&self, job_id: i64) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         crate::lock_entities_for_bulk(&mut tx).await?;
         let any: Option<i64> = sqlx::query_scalar("SELECT id FROM entity LIMIT 1")
@@ -875,6 +879,7 @@ impl ImportStore for Backend {
                 .map_err(map_err)?;
         }
         crate::defer_search_index(&mut tx).await?;
+        crate::mark_first_load(&mut tx, job_id).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -893,6 +898,7 @@ impl ImportStore for Backend {
         {
             sqlx::query(sql).execute(&mut *tx).await.map_err(map_err)?;
         }
+        crate::end_first_load(&mut tx).await?;
         crate::finish_search_index(&mut tx).await?;
         tx.commit().await
     }
@@ -974,7 +980,7 @@ impl ImportStore for Backend {
         let counts = if batch.rows.is_empty() {
             UpsertCounts::default()
         } else {
-            upsert_in_tx(&mut tx, ctx, &batch.rows).await?
+            upsert_in_tx(&mut tx, ctx, &batch.rows, Some(job_id)).await?
         };
         for chunk in batch.errors.chunks(1000) {
             let mut qb = QueryBuilder::<Db>::new(

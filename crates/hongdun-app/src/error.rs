@@ -20,6 +20,9 @@ impl FieldError {
     }
 }
 
+/// The code of `StoreError::RegisterLoading`: answered 503, to be retried.
+pub const REGISTRY_LOADING: &str = "registry_loading";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not signed in")]
@@ -130,6 +133,12 @@ impl From<StoreError> for AppError {
             StoreError::MissingReference => Self::Rule {
                 code: "reference_missing",
                 message: "引用的记录不存在".into(),
+                field: None,
+            },
+            StoreError::RegisterLoading => Self::Rule {
+                code: REGISTRY_LOADING,
+                message: "经营主体名录正在进行首次批量导入，导入完成后才能新增、修改或按代码查询经营主体，请稍后再试"
+                    .into(),
                 field: None,
             },
             StoreError::Other(m) => Self::Internal(m),

@@ -647,7 +647,7 @@ impl App {
         let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         // A first load into an empty register builds its secondary indexes once,
         // at the end, instead of row by row.
-        self.store.begin_bulk_load().await?;
+        self.store.begin_bulk_load(job.id).await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(2);
         let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut reader = Reader {

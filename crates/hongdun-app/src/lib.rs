@@ -19,7 +19,7 @@ pub mod registry;
 pub mod sample;
 pub mod system;
 
-pub use error::{AppError, AppResult, FieldError};
+pub use error::{AppError, AppResult, FieldError, REGISTRY_LOADING};
 
 use hongdun_core::calendar::Calendar;
 use hongdun_core::ids::{TokenId, UserId};

@@ -53,6 +53,9 @@ impl ApiError {
                 StatusCode::FORBIDDEN
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Rule { code, .. } if *code == hongdun_app::REGISTRY_LOADING => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Validation(_) | AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -87,6 +90,15 @@ impl IntoResponse for ApiError {
             message: self.0.message_zh(),
             fields: self.0.fields().into_iter().map(Into::into).collect(),
         };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A first import of the register: a minute or two at province scale.
+            return (
+                status,
+                [(axum::http::header::RETRY_AFTER, "60")],
+                Json(body),
+            )
+                .into_response();
+        }
         (status, Json(body)).into_response()
     }
 }
@@ -99,5 +111,22 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
             format!("请求体不是有效的 JSON 或字段类型不符：{}", r.body_text()),
             None,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A first import of the register under way: 503, a retry hint and the
+    /// stable code, not a 500 or "not found".
+    #[test]
+    fn a_register_loading_is_answered_503_with_retry_after() {
+        let e = ApiError(AppError::from(hongdun_store::StoreError::RegisterLoading));
+        assert_eq!(e.0.code(), hongdun_app::REGISTRY_LOADING);
+        assert!(e.0.message_zh().contains("首次批量导入"));
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "60");
     }
 }

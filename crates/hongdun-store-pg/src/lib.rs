@@ -143,6 +143,26 @@ pub(crate) async fn defer_search_index(_conn: &mut sqlx::PgConnection) -> StoreR
     Ok(())
 }
 
+/// PostgreSQL keeps the credit code's uniqueness through a first load (its
+/// inserts check it cheaply): no owner to record, nothing to refuse.
+pub(crate) async fn mark_first_load(
+    _conn: &mut sqlx::PgConnection,
+    _job_id: i64,
+) -> StoreResult<()> {
+    Ok(())
+}
+
+pub(crate) async fn end_first_load(_conn: &mut sqlx::PgConnection) -> StoreResult<()> {
+    Ok(())
+}
+
+pub(crate) async fn refuse_during_first_load(
+    _conn: &mut sqlx::PgConnection,
+    _job: Option<i64>,
+) -> StoreResult<()> {
+    Ok(())
+}
+
 /// Nothing waits: `entity_search` is rebuilt with the other indexes.
 pub(crate) async fn finish_search_index(_conn: &mut sqlx::PgConnection) -> StoreResult<()> {
     Ok(())

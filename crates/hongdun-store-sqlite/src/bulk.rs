@@ -220,13 +220,15 @@ impl BulkWriter {
             }
         }
         let search = search_rebuild_pending(conn)?;
-        if missing.is_empty() && !search {
+        let first_load = first_load_owner(conn)?.is_some();
+        if missing.is_empty() && !search && !first_load {
             return Ok(());
         }
-        if !missing.is_empty() {
+        if !missing.is_empty() || first_load {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(fail)?;
+            tx.execute(crate::END_FIRST_LOAD, []).map_err(fail)?;
             for (name, sql) in missing {
                 let started = std::time::Instant::now();
                 // IF NOT EXISTS: another process may have built it meanwhile.
@@ -308,6 +310,14 @@ impl BulkWriter {
     }
 }
 
+/// The job of the first load under way, if any (`crate::FIRST_LOAD_OWNER`).
+fn first_load_owner(c: &Connection) -> StoreResult<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    c.query_row(crate::FIRST_LOAD_OWNER, [], |r| r.get(0))
+        .optional()
+        .map_err(fail)
+}
+
 /// Whether a first load left the search index to one rebuild at its end
 /// (the sqlx side's `search_rebuild_pending`, on this connection).
 fn search_rebuild_pending(c: &Connection) -> StoreResult<bool> {
@@ -324,6 +334,12 @@ fn write_batch(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(fail)?;
+    // Another job's first load: the credit code is not indexed, so nothing
+    // here would notice a business that load has already written. The
+    // general upsert refuses the batch.
+    if first_load_owner(&tx)?.is_some_and(|owner| owner != job_id) {
+        return Ok(None);
+    }
     let at = now();
     let at_s = time_text(&at);
     let mut ids = Vec::with_capacity(batch.rows.len());

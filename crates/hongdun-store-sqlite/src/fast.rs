@@ -40,6 +40,11 @@ const SCAN_CACHE_KIB: i64 = 2048;
 fn fail(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        // A first load has the credit-code index still to build (see
+        // `entity_with_licences`).
+        rusqlite::Error::SqliteFailure(_, Some(m)) if m.contains("no such index: entity_uscc") => {
+            StoreError::RegisterLoading
+        }
         other => StoreError::Other(other.to_string()),
     }
 }
@@ -274,12 +279,16 @@ impl FastReads {
     }
 
     /// One entity by credit code with its licences, in one indexed query.
+    /// Through `entity_uscc` only: while a first load has that index still to
+    /// build, the lookup is refused (`RegisterLoading`) instead of reading
+    /// the whole register for every request.
     pub(crate) fn entity_with_licences(&self, uscc: &str) -> StoreResult<(Entity, Vec<Licence>)> {
         self.with(|conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "SELECT {ENTITY_COLS}, l.id, l.kind, l.number, l.issuer, l.issued_on, \
-                     l.expires_on, l.status FROM entity e LEFT JOIN licence l ON l.entity_id = e.id \
+                     l.expires_on, l.status FROM entity e INDEXED BY entity_uscc \
+                     LEFT JOIN licence l ON l.entity_id = e.id \
                      WHERE e.uscc = ?1 ORDER BY l.kind, l.number"
                 ))
                 .map_err(fail)?;

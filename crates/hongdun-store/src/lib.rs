@@ -38,6 +38,11 @@ pub enum StoreError {
     /// A referenced record (foreign key) does not exist.
     #[error("reference to a missing record")]
     MissingReference,
+    /// A first bulk load into the empty register is under way and has left
+    /// the credit code's uniqueness check to its end: businesses cannot be
+    /// added or changed, nor looked up by code, until it is done.
+    #[error("the register's first load is under way")]
+    RegisterLoading,
     /// Anything else from the database; logged, never shown to users.
     #[error("database error: {0}")]
     Other(String),

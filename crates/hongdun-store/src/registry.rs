@@ -308,10 +308,13 @@ pub struct ImportBatch {
 
 #[async_trait::async_trait]
 pub trait ImportStore {
-    /// Prepares a first load into an empty register: drops the secondary
-    /// entity indexes so rows append fast. Returns false (and changes nothing)
-    /// when the register already holds entities.
-    async fn begin_bulk_load(&self) -> StoreResult<bool>;
+    /// Prepares import job `job_id`'s first load into an empty register:
+    /// drops the entity indexes it defers so rows append fast (on SQLite the
+    /// credit code's too: until they are built again, only this job may add
+    /// or change businesses, others get `StoreError::RegisterLoading`).
+    /// Returns false (and changes nothing) when the register already holds
+    /// entities.
+    async fn begin_bulk_load(&self, job_id: i64) -> StoreResult<bool>;
     /// Creates any missing secondary entity index (after a bulk load, or to heal
     /// one that was interrupted); cheap when they all exist.
     async fn ensure_entity_indexes(&self) -> StoreResult<()>;

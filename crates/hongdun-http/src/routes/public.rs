@@ -79,7 +79,8 @@ pub async fn public_search(
 
 #[utoipa::path(get, path = "/api/public/v1/merchants/{uscc}", tag = "public",
     responses((status = 200, description = "name, kind, address, status and licences with validity"),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 503, description = "registry_loading: the register's first import is under way", body = ErrorBody)))]
 pub async fn public_merchant(
     State(s): State<AppState>,
     Path(uscc): Path<String>,
@@ -134,10 +135,17 @@ pub async fn merchant_page(State(s): State<AppState>, Path(uscc): Path<String>) 
         Ok(m) => m,
         Err(e) => {
             let status = ApiError::from(e).status();
-            let body = page(
-                "未找到商户",
-                r#"<div class="card"><h1>未找到该商户</h1><p class="muted">请核对统一社会信用代码，或拨打 12315 咨询、举报。</p></div>"#,
-            );
+            let body = if status == StatusCode::SERVICE_UNAVAILABLE {
+                page(
+                    "名录更新中",
+                    r#"<div class="card"><h1>经营主体名录正在更新</h1><p class="muted">请稍后再扫码查询，或拨打 12315 咨询、举报。</p></div>"#,
+                )
+            } else {
+                page(
+                    "未找到商户",
+                    r#"<div class="card"><h1>未找到该商户</h1><p class="muted">请核对统一社会信用代码，或拨打 12315 咨询、举报。</p></div>"#,
+                )
+            };
             return (status, Html(body)).into_response();
         }
     };
