@@ -580,10 +580,11 @@ pub(crate) const CACHE_KIB: i64 = 65536;
 /// migrations 0002, 0003 and 0005 but entity_stats, which migration 0012
 /// drops. Without `entity_uscc` during the load, its batches no longer insert
 /// ten million codes in random order into a b-tree five times the page cache:
-/// 10M businesses, batches 59.4 -> 46.6 s for an index built in 4.3 s after.
+/// 10M businesses, batches 52-63 -> 41-46 s for an index built in 4 s after
+/// (whole imports 110-120 -> 101-110 s).
 /// The load itself keeps codes unique (the reader's set of every code in the
 /// file; the register was empty) and nothing else may add or change a
-/// business until the index is back (`first_load_owner`).
+/// business until the index is back (`FIRST_LOAD_OWNER`).
 pub(crate) const ENTITY_INDEXES: &[(&str, &str)] = &[
     (
         "entity_uscc",
