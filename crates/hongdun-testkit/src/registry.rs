@@ -784,3 +784,92 @@ pub async fn generated_world_with_licences(w: &World) {
         .ok();
     assert_eq!(audit["total"], 2, "one audit row per load");
 }
+
+/// While a first load has the credit-code index still to build (SQLite), the
+/// public lookup and its shop-window page say the register is being updated
+/// (503 `registry_loading`, with `Retry-After`) instead of reading the whole
+/// table for each request, and nothing else may add a business; once the
+/// indexes are built, both work. PostgreSQL keeps its unique constraint
+/// through a first load and answers throughout.
+pub async fn a_first_load_answers_registry_loading(w: &World) {
+    let j = hongdun_app::registry::Jurisdictions::load(w.store.as_ref())
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let mut rows: Vec<NewEntity> = (0..MERCHANTS.len())
+        .map(|i| {
+            hongdun_app::registry::check_entity(&raw(i), CheckMode::Strict, &j, today)
+                .unwrap()
+                .0
+        })
+        .collect();
+    let late = rows.pop().unwrap();
+    let ctx = AuditCtx::system("test");
+    let job = w
+        .store
+        .create_import_job(&ctx, "entities", "first.csv", "first-load", "strict")
+        .await
+        .unwrap();
+    assert!(w.store.begin_bulk_load(job.id).await.unwrap());
+    let batch = ImportBatch {
+        rows,
+        checkpoint_row: 4,
+        rows_seen: 4,
+        ..Default::default()
+    };
+    let counts = w
+        .store
+        .commit_import_batch(&ctx, job.id, batch)
+        .await
+        .unwrap();
+    assert_eq!(counts.inserted, 4);
+    let app = TestApp::spawn(w).await;
+    let anon = app.anonymous();
+    let code = uscc('2', "331023", 1);
+    let api = anon.get(&format!("/api/public/v1/merchants/{code}")).await;
+    let page = anon.get(&format!("/m/{code}")).await;
+    let other = w.store.upsert_entities(&ctx, &[late.clone()]).await;
+    match w.backend {
+        crate::Backend::Sqlite => {
+            assert_eq!(
+                (api.status, api.code()),
+                (503, "registry_loading"),
+                "{}",
+                api.text
+            );
+            assert_eq!(api.headers["retry-after"], "60");
+            assert!(api.json["message"]
+                .as_str()
+                .unwrap()
+                .contains("首次批量导入"));
+            assert_eq!(page.status, 503);
+            assert!(page.text.contains("名录正在更新"), "{}", page.text);
+            assert!(
+                matches!(other, Err(StoreError::RegisterLoading)),
+                "{other:?}"
+            );
+        }
+        crate::Backend::Postgres => {
+            assert_eq!(api.status, 200, "{}", api.text);
+            assert_eq!(page.status, 200);
+            assert_eq!(other.unwrap().inserted, 1);
+        }
+    }
+    w.store.ensure_entity_indexes().await.unwrap();
+    assert_eq!(
+        api_name(&anon.get(&format!("/api/public/v1/merchants/{code}")).await),
+        "天台县赤城街道阿强面馆"
+    );
+    assert!(anon
+        .get(&format!("/m/{code}"))
+        .await
+        .text
+        .contains("阿强面馆"));
+    let again = w.store.upsert_entities(&ctx, &[late]).await.unwrap();
+    assert_eq!(again.inserted + again.unchanged, 1);
+}
+
+fn api_name(r: &crate::http::Resp) -> &str {
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["name"].as_str().unwrap()
+}

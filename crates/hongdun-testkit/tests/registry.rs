@@ -10,4 +10,5 @@ hongdun_testkit::on_both_backends!(registry =>
     import_xlsx,
     licence_watch_lists,
     generated_world_with_licences,
+    a_first_load_answers_registry_loading,
 );
