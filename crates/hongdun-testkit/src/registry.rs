@@ -828,7 +828,10 @@ pub async fn a_first_load_answers_registry_loading(w: &World) {
     let code = uscc('2', "331023", 1);
     let api = anon.get(&format!("/api/public/v1/merchants/{code}")).await;
     let page = anon.get(&format!("/m/{code}")).await;
-    let other = w.store.upsert_entities(&ctx, &[late.clone()]).await;
+    let other = w
+        .store
+        .upsert_entities(&ctx, std::slice::from_ref(&late))
+        .await;
     match w.backend {
         crate::Backend::Sqlite => {
             assert_eq!(
