@@ -878,8 +878,7 @@ impl ImportStore for Backend {
                 .await
                 .map_err(map_err)?;
         }
-        crate::defer_search_index(&mut tx).await?;
-        crate::mark_first_load(&mut tx, job_id).await?;
+        crate::begin_first_load(&mut tx, job_id).await?;
         tx.commit().await?;
         Ok(true)
     }

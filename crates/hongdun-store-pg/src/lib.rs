@@ -138,14 +138,9 @@ pub(crate) fn push_search_terms(
 }
 
 /// PostgreSQL defers its search index with the others (`entity_search` in
-/// ENTITY_INDEXES): nothing more to mark.
-pub(crate) async fn defer_search_index(_conn: &mut sqlx::PgConnection) -> StoreResult<()> {
-    Ok(())
-}
-
-/// PostgreSQL keeps the credit code's uniqueness through a first load (its
-/// inserts check it cheaply): no owner to record, nothing to refuse.
-pub(crate) async fn mark_first_load(
+/// ENTITY_INDEXES) and keeps the credit code's uniqueness through a first
+/// load (its inserts check it cheaply): nothing to mark, nothing to refuse.
+pub(crate) async fn begin_first_load(
     _conn: &mut sqlx::PgConnection,
     _job_id: i64,
 ) -> StoreResult<()> {

@@ -434,16 +434,22 @@ pub(crate) const INDEX_ID_RANGE: &str =
 pub(crate) const SEARCH_REBUILD_PENDING: &str =
     "SELECT EXISTS (SELECT 1 FROM store_state WHERE key = 'search_index' AND value = 'rebuild')";
 
-/// A first bulk load into an empty register indexes its rows for search in one
-/// `rebuild` after the last batch instead of batch by batch: for a million
-/// businesses 1.7 s instead of 2.5 s of the writer's time (the segments each
-/// batch leaves are merged again and again). Set in the transaction that drops
-/// the secondary indexes, cleared in the one that builds them.
-pub(crate) async fn defer_search_index(conn: &mut sqlx::SqliteConnection) -> StoreResult<()> {
+/// Marks a first bulk load by import job `job_id`, in the transaction that
+/// drops the deferred indexes (cleared in the ones that build them):
+/// - `search_index` = `rebuild`: its rows are indexed for search in one
+///   `rebuild` after the last batch instead of batch by batch (for a million
+///   businesses 1.7 s instead of 2.5 s of the writer's time: the segments each
+///   batch leaves are merged again and again);
+/// - `first_load` = the job (`FIRST_LOAD_OWNER`).
+pub(crate) async fn begin_first_load(
+    conn: &mut sqlx::SqliteConnection,
+    job_id: i64,
+) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO store_state (key, value) VALUES ('search_index', 'rebuild') \
+        "INSERT INTO store_state (key, value) VALUES ('search_index', 'rebuild'), ('first_load', $1) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
+    .bind(job_id.to_string())
     .execute(conn)
     .await
     .map_err(map_err)?;
@@ -629,21 +635,6 @@ pub(crate) const FIRST_LOAD_OWNER: &str =
 
 /// Clears `FIRST_LOAD_OWNER`; run in the transaction that builds the indexes.
 pub(crate) const END_FIRST_LOAD: &str = "DELETE FROM store_state WHERE key = 'first_load'";
-
-pub(crate) async fn mark_first_load(
-    conn: &mut sqlx::SqliteConnection,
-    job_id: i64,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO store_state (key, value) VALUES ('first_load', $1) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(job_id.to_string())
-    .execute(conn)
-    .await
-    .map_err(map_err)?;
-    Ok(())
-}
 
 pub(crate) async fn end_first_load(conn: &mut sqlx::SqliteConnection) -> StoreResult<()> {
     sqlx::query(END_FIRST_LOAD)
@@ -1088,15 +1079,8 @@ mod tests {
 
     #[tokio::test]
     async fn new_files_get_8k_pages_and_old_files_keep_theirs() {
-        let dir = std::env::temp_dir().join(format!("hongdun-pages-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let new = dir.join("new.db");
-        let old = dir.join("old.db");
-        for f in [&new, &old] {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
-            }
-        }
+        let new = fresh("new.db");
+        let old = fresh("old.db");
         // A file made before 8 KiB pages: SQLite's default of 4 KiB, in WAL.
         rusqlite::Connection::open(&old)
             .unwrap()
@@ -1110,6 +1094,5 @@ mod tests {
             store.close().await;
             assert_eq!(page_size(file), want, "{}", file.display());
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
