@@ -351,11 +351,23 @@ pub(crate) trait RowSink {
     /// One data row; `data_row` counts from 1 (the spreadsheet row is one more).
     fn row(&mut self, data_row: i64, cell: impl Fn(usize) -> Option<String>) -> bool;
     fn flush(&mut self) -> bool;
+    /// About how many data rows the file holds, told once early on (CSV only).
+    fn expect_rows(&mut self, _rows: usize) {}
 }
 
 impl RowSink for Reader {
     fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
         self.bytes.clone()
+    }
+
+    /// The duplicate set sized for the whole file at once: growing it
+    /// doubles and rehashes its table again and again, and at the last
+    /// doubling both tables are held (at 10M rows 128 MB beside 256 MB).
+    /// A guess beyond twice a province's register (an odd first few
+    /// thousand rows) is not trusted with memory up front.
+    fn expect_rows(&mut self, rows: usize) {
+        let rows = rows.min(20_000_000);
+        self.seen.reserve(rows.saturating_sub(self.seen.len()));
     }
 
     fn headers(&mut self, headers: Vec<String>) -> bool {
@@ -473,6 +485,9 @@ pub(crate) fn read_table<S: RowSink>(path: &Path, sink: &mut S) -> Result<(), Im
     }
 }
 
+/// The data rows read before the CSV reader guesses the file's row count.
+const EXPECT_AFTER_ROWS: i64 = 4096;
+
 fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
     let mut file = std::fs::File::open(path).map_err(read_error)?;
     let mut head = vec![0u8; 64 * 1024];
@@ -483,6 +498,7 @@ fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
         TextEncoding::Utf8 | TextEncoding::Utf8Bom => None,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
+    let file_len = file.metadata().map_or(0, |m| m.len());
     let counting = Counting {
         inner: file,
         count: r.bytes(),
@@ -515,6 +531,12 @@ fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
         data_row += 1;
         if !r.row(data_row, |i| rec.get(i).map(str::to_owned)) {
             return Ok(());
+        }
+        if data_row == EXPECT_AFTER_ROWS {
+            // Bytes of the (decoded) text so far against the file's size; GBK
+            // text grows when decoded, so for such files this guesses low.
+            let read = rec.position().map_or(0, |p| p.byte()).max(1);
+            r.expect_rows((file_len as u128 * data_row as u128 / read as u128) as usize);
         }
     }
     if first {
@@ -815,6 +837,58 @@ mod tests {
         assert_eq!(detect_encoding(&"名称".as_bytes()[..4]), TextEncoding::Utf8);
         let (gbk, _, _) = encoding_rs::GBK.encode("企业名称,统一社会信用代码");
         assert_eq!(detect_encoding(&gbk), TextEncoding::Gb18030);
+    }
+
+    /// The CSV reader guesses the file's row count once, from the bytes its
+    /// first rows took, so the duplicate set can be sized at once.
+    #[test]
+    fn the_csv_reader_guesses_the_row_count() {
+        struct Sink {
+            rows: i64,
+            guesses: Vec<usize>,
+        }
+        impl RowSink for Sink {
+            fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+                Default::default()
+            }
+            fn headers(&mut self, _: Vec<String>) -> bool {
+                true
+            }
+            fn row(&mut self, _: i64, _: impl Fn(usize) -> Option<String>) -> bool {
+                self.rows += 1;
+                true
+            }
+            fn flush(&mut self) -> bool {
+                true
+            }
+            fn expect_rows(&mut self, rows: usize) {
+                self.guesses.push(rows);
+            }
+        }
+        let path = std::env::temp_dir().join(format!("hongdun-guess-{}.csv", std::process::id()));
+        let mut text = String::from("统一社会信用代码,企业名称\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("code{i:06},某某面馆{}\n", "号".repeat(i % 7)));
+        }
+        std::fs::write(&path, text).unwrap();
+        let mut sink = Sink {
+            rows: 0,
+            guesses: Vec::new(),
+        };
+        read_csv(&path, &mut sink).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(sink.rows, 20_000);
+        assert_eq!(sink.guesses.len(), 1, "{:?}", sink.guesses);
+        let guess = sink.guesses[0] as f64;
+        assert!((19_000.0..21_000.0).contains(&guess), "{guess}");
+        // A file shorter than the sample is never guessed at.
+        let short =
+            std::env::temp_dir().join(format!("hongdun-guess-s-{}.csv", std::process::id()));
+        std::fs::write(&short, "统一社会信用代码\n1\n2\n").unwrap();
+        sink.guesses.clear();
+        read_csv(&short, &mut sink).unwrap();
+        std::fs::remove_file(&short).unwrap();
+        assert!(sink.guesses.is_empty());
     }
 
     #[test]
