@@ -595,10 +595,9 @@ mod tests {
     /// own thread.
     #[test]
     fn the_bulk_connection_maps_nothing_and_never_checkpoints() {
-        let dir = std::env::temp_dir().join(format!("hongdun-bulk-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("b.db");
-        let conn = super::BulkWriter::new(path.clone()).open().unwrap();
+        let conn = super::BulkWriter::new(crate::tests::fresh("bulk-settings.db"))
+            .open()
+            .unwrap();
         let pragma = |name: &str| -> i64 {
             conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
                 .unwrap()
@@ -606,8 +605,6 @@ mod tests {
         assert_eq!(pragma("mmap_size"), 0);
         assert_eq!(pragma("wal_autocheckpoint"), 0);
         assert_eq!(pragma("cache_size"), -super::CACHE_KIB);
-        drop(conn);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -830,7 +830,7 @@ mod tests {
     };
 
     /// A file under the temp directory, with no database in it yet.
-    fn fresh(name: &str) -> std::path::PathBuf {
+    pub(crate) fn fresh(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("hongdun-sqlite-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join(name);
