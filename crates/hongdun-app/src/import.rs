@@ -10,7 +10,6 @@ use crate::{App, AppError, AppResult};
 use chrono::Utc;
 use hongdun_store::{AuditCtx, ImportBatch, ImportError, ImportJob, StoreError};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -286,12 +285,19 @@ pub struct Progress {
     pub total_bytes: u64,
 }
 
+/// The duplicate check's default memory share: a table of 2^24 codes (256 MiB,
+/// 12.5M rows before the first spill) and a 128 MiB filter for the spilled ones.
+pub const DEDUP_MEMORY: usize = 384 << 20;
+
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     pub mode: CheckMode,
     pub batch_rows: usize,
     /// The name recorded on the job (defaults to the file's name).
     pub file_name: Option<String>,
+    /// Bytes the duplicate check may hold in memory; beyond them it spills
+    /// sorted runs of codes to the temp directory (`TMPDIR`), 16 bytes a row.
+    pub dedup_memory: usize,
 }
 
 impl Default for ImportOptions {
@@ -300,6 +306,7 @@ impl Default for ImportOptions {
             mode: CheckMode::Strict,
             batch_rows: 10_000,
             file_name: None,
+            dedup_memory: DEDUP_MEMORY,
         }
     }
 }
@@ -329,11 +336,9 @@ struct Reader {
     map: Option<ColumnMap>,
     mode: CheckMode,
     juris: Jurisdictions,
-    /// Packed codes of the rows read so far (duplicates in the file). The
-    /// keys are codes, spread already: a fast hash, not SipHash. At 10M
-    /// rows the set still costs the reader about 3 s, mostly cache misses
-    /// in its 256 MB table.
-    seen: HashSet<u128, foldhash::fast::RandomState>,
+    /// Packed codes of the rows read so far (duplicates in the file), in
+    /// bounded memory: past its share the check spills sorted runs to disk.
+    seen: crate::dedup::SeenKeys,
     resume_after: i64,
     batch_rows: usize,
     batch: ImportBatch,
@@ -360,14 +365,12 @@ impl RowSink for Reader {
         self.bytes.clone()
     }
 
-    /// The duplicate set sized for the whole file at once: growing it
+    /// The duplicate check sized for the whole file at once: growing it
     /// doubles and rehashes its table again and again, and at the last
     /// doubling both tables are held (at 10M rows 128 MB beside 256 MB).
-    /// A guess beyond twice a province's register (an odd first few
-    /// thousand rows) is not trusted with memory up front.
+    /// It never grows beyond its memory share, whatever the guess.
     fn expect_rows(&mut self, rows: usize) {
-        let rows = rows.min(20_000_000);
-        self.seen.reserve(rows.saturating_sub(self.seen.len()));
+        self.seen.reserve(rows);
     }
 
     fn headers(&mut self, headers: Vec<String>) -> bool {
@@ -401,7 +404,9 @@ impl RowSink for Reader {
             // Committed before the interruption: only remember its key.
             if let Ok((e, _)) = check_entity_owned(raw, self.mode, &self.juris, self.today) {
                 if let Some(k) = packed_key(e.uscc.as_deref(), e.reg_no.as_deref()) {
-                    self.seen.insert(k);
+                    if let Err(err) = self.seen.insert(k) {
+                        return self.spill_failed(err);
+                    }
                 }
             }
             return true;
@@ -410,8 +415,14 @@ impl RowSink for Reader {
             self.batch.rows_seen += 1;
             match check_entity_owned(raw, self.mode, &self.juris, self.today) {
                 Ok((e, warnings)) => {
-                    let key = packed_key(e.uscc.as_deref(), e.reg_no.as_deref());
-                    if key.is_some_and(|k| !self.seen.insert(k)) {
+                    let new = match packed_key(e.uscc.as_deref(), e.reg_no.as_deref()) {
+                        Some(k) => match self.seen.insert(k) {
+                            Ok(new) => new,
+                            Err(err) => return self.spill_failed(err),
+                        },
+                        None => true,
+                    };
+                    if !new {
                         self.batch.rows_failed += 1;
                         let field = if e.uscc.is_some() { "uscc" } else { "reg_no" };
                         self.batch.errors.push(ImportError {
@@ -463,6 +474,23 @@ impl RowSink for Reader {
         let bytes = self.bytes.load(std::sync::atomic::Ordering::Relaxed);
         self.batch.checkpoint_row = batch.checkpoint_row;
         self.tx.blocking_send(Msg::Batch(batch, bytes)).is_ok()
+    }
+}
+
+impl Reader {
+    /// The duplicate check could not write its temporary file (a full or
+    /// read-only temp directory): the import stops after its last committed
+    /// batch, and importing the file again once there is room completes it
+    /// (the committed rows come through unchanged).
+    fn spill_failed(&mut self, err: std::io::Error) -> bool {
+        let _ = self.tx.blocking_send(Msg::Failed(ImportError {
+            row_no: 0,
+            column: String::new(),
+            code: "import_temp_unwritable".into(),
+            message: format!("导入查重的临时文件无法写入（请检查临时目录的空间）：{err}"),
+            severity: "error".into(),
+        }));
+        false
     }
 }
 
@@ -676,7 +704,7 @@ impl App {
             map: None,
             mode: opts.mode,
             juris: Jurisdictions::load(self.store.as_ref()).await?,
-            seen: HashSet::default(),
+            seen: crate::dedup::SeenKeys::with_memory(opts.dedup_memory),
             resume_after: job.checkpoint_row,
             batch_rows: opts.batch_rows.max(1),
             batch: ImportBatch {
@@ -698,6 +726,11 @@ impl App {
             if let Err(e) = result {
                 let _ = reader.tx.blocking_send(Msg::Failed(e));
             }
+            tracing::info!(
+                runs = reader.seen.runs(),
+                disk_lookups = reader.seen.probes(),
+                "import duplicate check"
+            );
         });
         let mut rows = job.rows_total;
         let mut failure: Vec<ImportError> = Vec::new();

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod calendar;
 pub mod complaint;
+mod dedup;
 pub mod demo;
 mod error;
 pub mod files;

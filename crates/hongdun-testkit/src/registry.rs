@@ -367,6 +367,60 @@ pub async fn import_bad_rows_and_encodings(w: &World) {
     assert!(job5.message.unwrap().contains("缺少"));
 }
 
+/// Duplicates far apart in a long file are caught when the duplicate check
+/// has spilled most of the codes to disk: the report matches the one an
+/// all-in-memory check gives, row for row.
+pub async fn duplicates_found_after_the_check_spills(w: &World) {
+    let dir = crate::TempDir::new();
+    let ctx = AuditCtx::system("test");
+    let mut text = String::from("统一社会信用代码,企业名称\n");
+    let mut first_seen = std::collections::HashSet::new();
+    let mut expected = Vec::new();
+    for i in 0..3_000u32 {
+        // Every tenth row repeats a code from much earlier in the file.
+        let serial = if i % 10 == 9 { i / 4 + 1 } else { i + 1 };
+        if !first_seen.insert(serial) {
+            expected.push((i64::from(i) + 2, "统一社会信用代码", "duplicate_in_file"));
+        }
+        text.push_str(&format!("{},天台县第{serial}号小吃店\n", uscc('2', "331023", serial)));
+    }
+    assert!(expected.len() > 200, "{}", expected.len());
+    let path = write(&dir.0, "long.csv", text.as_bytes());
+    let mut reports = Vec::new();
+    // 4 KiB: about 29 runs of 96 codes on disk. Then the default, in memory.
+    for dedup_memory in [4 * 1024, ImportOptions::default().dedup_memory] {
+        let opts = ImportOptions {
+            dedup_memory,
+            ..Default::default()
+        };
+        let job = w
+            .app
+            .import_entities(&ctx, &path, &opts, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(job.status, "done");
+        assert_eq!(
+            (job.rows_total, job.rows_failed, job.rows_ok),
+            (3_000, expected.len() as i64, 3_000 - expected.len() as i64)
+        );
+        let errors = w.store.import_errors(job.id).await.unwrap();
+        let got: Vec<(i64, String, String)> = errors
+            .into_iter()
+            .map(|e| (e.row_no, e.column, e.code))
+            .collect();
+        reports.push((job.inserted, job.updated, got));
+    }
+    let want: Vec<(i64, String, String)> = expected
+        .iter()
+        .map(|&(r, c, k)| (r, c.to_owned(), k.to_owned()))
+        .collect();
+    assert_eq!(reports[0].2, want);
+    assert_eq!(reports[1].2, want);
+    // The first import inserts every distinct code; the second changes nothing.
+    assert_eq!((reports[0].0, reports[0].1), (first_seen.len() as i64, 0));
+    assert_eq!((reports[1].0, reports[1].1), (0, 0));
+}
+
 pub async fn public_answers_hold_nothing_personal(w: &World) {
     seed(w).await;
     let app = TestApp::spawn(w).await;

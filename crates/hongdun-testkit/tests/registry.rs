@@ -4,6 +4,7 @@ hongdun_testkit::on_both_backends!(registry =>
     chinese_search,
     entities_are_routed_and_scoped,
     import_bad_rows_and_encodings,
+    duplicates_found_after_the_check_spills,
     public_answers_hold_nothing_personal,
     staff_api_scope_and_export,
     upload_and_progress,

@@ -525,7 +525,7 @@ async fn import_entities(
             CheckMode::Strict
         },
         batch_rows: batch,
-        file_name: None,
+        ..Default::default()
     };
     let started = std::time::Instant::now();
     let progress = |p: &hongdun_app::import::Progress| {
