@@ -90,10 +90,10 @@ impl SeenKeys {
         slots / 4 * 3
     }
 
-    /// Sizes the table for about `keys` keys at once instead of doubling
-    /// (and rehashing) as it fills; never beyond its memory share.
+    /// Sizes the table for about `keys` keys in all at once instead of
+    /// doubling (and rehashing) as it fills; never beyond its memory share.
     pub(crate) fn reserve(&mut self, keys: usize) {
-        let want = (keys.saturating_add(self.len) / 3 * 4 + 1)
+        let want = (keys / 3 * 4 + 1)
             .next_power_of_two()
             .min(self.max_slots);
         if want > self.slots.len() {
