@@ -93,9 +93,7 @@ impl SeenKeys {
     /// Sizes the table for about `keys` keys in all at once instead of
     /// doubling (and rehashing) as it fills; never beyond its memory share.
     pub(crate) fn reserve(&mut self, keys: usize) {
-        let want = (keys / 3 * 4 + 1)
-            .next_power_of_two()
-            .min(self.max_slots);
+        let want = (keys / 3 * 4 + 1).next_power_of_two().min(self.max_slots);
         if want > self.slots.len() {
             self.rehash(want);
         }
@@ -275,7 +273,11 @@ mod tests {
             } else {
                 u128::from(x) << 40 | 1 << 127
             };
-            assert_eq!(seen.insert(key).unwrap(), plain.insert(key), "key {key} at {n}");
+            assert_eq!(
+                seen.insert(key).unwrap(),
+                plain.insert(key),
+                "key {key} at {n}"
+            );
         }
         assert!(seen.runs() > 50, "{}", seen.runs());
         assert!(seen.probes() > 0);

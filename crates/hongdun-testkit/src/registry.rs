@@ -382,7 +382,10 @@ pub async fn duplicates_found_after_the_check_spills(w: &World) {
         if !first_seen.insert(serial) {
             expected.push((i64::from(i) + 2, "统一社会信用代码", "duplicate_in_file"));
         }
-        text.push_str(&format!("{},天台县第{serial}号小吃店\n", uscc('2', "331023", serial)));
+        text.push_str(&format!(
+            "{},天台县第{serial}号小吃店\n",
+            uscc('2', "331023", serial)
+        ));
     }
     assert!(expected.len() > 200, "{}", expected.len());
     let path = write(&dir.0, "long.csv", text.as_bytes());
