@@ -45,6 +45,8 @@ pub(crate) struct SeenKeys {
     bloom_bytes: usize,
     hasher: foldhash::fast::RandomState,
     spill: Option<Spill>,
+    /// Where runs are written; `None` is the system's temp directory.
+    dir: Option<std::path::PathBuf>,
 }
 
 struct Spill {
@@ -81,7 +83,14 @@ impl SeenKeys {
             bloom_bytes,
             hasher: Default::default(),
             spill: None,
+            dir: None,
         }
+    }
+
+    /// Runs go to `dir` instead of the system's temp directory.
+    pub(crate) fn in_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.dir = dir;
+        self
     }
 
     /// Keys the table holds before it grows or spills: three quarters full,
@@ -165,7 +174,11 @@ impl SeenKeys {
             buf: Vec::new(),
             probes: 0,
         });
-        let mut out = BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
+        let file = match &self.dir {
+            Some(dir) => tempfile::tempfile_in(dir)?,
+            None => tempfile::tempfile()?,
+        };
+        let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut index = Vec::with_capacity(keys.len() / STRIDE + 1);
         for (n, &s) in keys.iter().enumerate() {
             if n % STRIDE == 0 {

@@ -298,6 +298,9 @@ pub struct ImportOptions {
     /// Bytes the duplicate check may hold in memory; beyond them it spills
     /// sorted runs of codes to the temp directory (`TMPDIR`), 16 bytes a row.
     pub dedup_memory: usize,
+    /// Where the duplicate check spills; `None` is the system's temp
+    /// directory (`TMPDIR`).
+    pub temp_dir: Option<PathBuf>,
 }
 
 impl Default for ImportOptions {
@@ -307,6 +310,7 @@ impl Default for ImportOptions {
             batch_rows: 10_000,
             file_name: None,
             dedup_memory: DEDUP_MEMORY,
+            temp_dir: None,
         }
     }
 }
@@ -704,7 +708,8 @@ impl App {
             map: None,
             mode: opts.mode,
             juris: Jurisdictions::load(self.store.as_ref()).await?,
-            seen: crate::dedup::SeenKeys::with_memory(opts.dedup_memory),
+            seen: crate::dedup::SeenKeys::with_memory(opts.dedup_memory)
+                .in_dir(opts.temp_dir.clone()),
             resume_after: job.checkpoint_row,
             batch_rows: opts.batch_rows.max(1),
             batch: ImportBatch {

@@ -424,6 +424,62 @@ pub async fn duplicates_found_after_the_check_spills(w: &World) {
     assert_eq!((reports[1].0, reports[1].1), (0, 0));
 }
 
+/// When the duplicate check cannot write its run (a full or missing temp
+/// directory) the import fails with a clear code after its last whole batch,
+/// and importing the file again ends in the same state as one clean run.
+pub async fn an_unwritable_spill_stops_the_import_cleanly(w: &World) {
+    let dir = crate::TempDir::new();
+    let ctx = AuditCtx::system("test");
+    let mut text = String::from("统一社会信用代码,企业名称\n");
+    for i in 1..=500u32 {
+        text.push_str(&format!("{},天台县第{i}号小吃店\n", uscc('2', "331023", i)));
+    }
+    let path = write(&dir.0, "spill.csv", text.as_bytes());
+    let broken = ImportOptions {
+        dedup_memory: 4 * 1024,
+        batch_rows: 40,
+        temp_dir: Some(dir.0.join("no-such-dir")),
+        ..Default::default()
+    };
+    let job = w
+        .app
+        .import_entities(&ctx, &path, &broken, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(job.status, "failed");
+    // The table holds 96 codes: two whole batches of 40 went in, nothing of the third.
+    assert_eq!((job.rows_total, job.inserted), (80, 80));
+    let errors = w.store.import_errors(job.id).await.unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].code, "import_temp_unwritable");
+    assert!(
+        errors[0].message.contains("临时文件"),
+        "{}",
+        errors[0].message
+    );
+    let fixed = ImportOptions {
+        dedup_memory: 4 * 1024,
+        batch_rows: 40,
+        temp_dir: Some(dir.0.clone()),
+        ..Default::default()
+    };
+    let again = w
+        .app
+        .import_entities(&ctx, &path, &fixed, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.status, "done");
+    assert_eq!(
+        (
+            again.rows_total,
+            again.inserted,
+            again.updated,
+            again.rows_failed
+        ),
+        (500, 420, 0, 0)
+    );
+}
+
 pub async fn public_answers_hold_nothing_personal(w: &World) {
     seed(w).await;
     let app = TestApp::spawn(w).await;

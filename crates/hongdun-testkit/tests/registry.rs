@@ -5,6 +5,7 @@ hongdun_testkit::on_both_backends!(registry =>
     entities_are_routed_and_scoped,
     import_bad_rows_and_encodings,
     duplicates_found_after_the_check_spills,
+    an_unwritable_spill_stops_the_import_cleanly,
     public_answers_hold_nothing_personal,
     staff_api_scope_and_export,
     upload_and_progress,
