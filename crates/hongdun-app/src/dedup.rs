@@ -53,7 +53,8 @@ struct Spill {
     /// 256-bit blocks of eight 32-bit words.
     bloom: Vec<[u32; 8]>,
     runs: Vec<Run>,
-    buf: Vec<u8>,
+    /// One stride of a run, as read from disk.
+    buf: Vec<[u8; 16]>,
     /// Disk lookups made (filter said "maybe"), for the log.
     probes: u64,
 }
@@ -235,28 +236,14 @@ impl Spill {
             };
             let from = at * STRIDE;
             let n = STRIDE.min(run.len - from);
-            self.buf.resize(n * 16, 0);
+            self.buf.resize(n, [0; 16]);
             run.file.seek(SeekFrom::Start(from as u64 * 16))?;
-            run.file.read_exact(&mut self.buf)?;
-            let key = |i: usize| {
-                let mut b = [0u8; 16];
-                b.copy_from_slice(&self.buf[i * 16..i * 16 + 16]);
-                u128::from_le_bytes(b)
-            };
-            let (mut lo, mut hi) = (0, n);
-            let mut found = false;
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                match key(mid).cmp(&stored) {
-                    std::cmp::Ordering::Less => lo = mid + 1,
-                    std::cmp::Ordering::Greater => hi = mid,
-                    std::cmp::Ordering::Equal => {
-                        found = true;
-                        break;
-                    }
-                }
-            }
-            if found {
+            run.file.read_exact(self.buf.as_flattened_mut())?;
+            if self
+                .buf
+                .binary_search_by(|b| u128::from_le_bytes(*b).cmp(&stored))
+                .is_ok()
+            {
                 return Ok(true);
             }
         }

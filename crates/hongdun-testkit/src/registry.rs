@@ -367,28 +367,34 @@ pub async fn import_bad_rows_and_encodings(w: &World) {
     assert!(job5.message.unwrap().contains("缺少"));
 }
 
+/// A CSV of snack bars in Tiantai, one row for each serial of a credit code.
+fn snack_bars(serials: &[u32]) -> String {
+    let mut text = String::from("统一社会信用代码,企业名称\n");
+    for &n in serials {
+        text.push_str(&format!("{},天台县第{n}号小吃店\n", uscc('2', "331023", n)));
+    }
+    text
+}
+
 /// Duplicates far apart in a long file are caught when the duplicate check
 /// has spilled most of the codes to disk: the report matches the one an
 /// all-in-memory check gives, row for row.
 pub async fn duplicates_found_after_the_check_spills(w: &World) {
     let dir = crate::TempDir::new();
     let ctx = AuditCtx::system("test");
-    let mut text = String::from("统一社会信用代码,企业名称\n");
+    // Every tenth row repeats a code from much earlier in the file.
+    let serials: Vec<u32> = (0..3_000u32)
+        .map(|i| if i % 10 == 9 { i / 4 + 1 } else { i + 1 })
+        .collect();
     let mut first_seen = std::collections::HashSet::new();
     let mut expected = Vec::new();
-    for i in 0..3_000u32 {
-        // Every tenth row repeats a code from much earlier in the file.
-        let serial = if i % 10 == 9 { i / 4 + 1 } else { i + 1 };
+    for (i, &serial) in serials.iter().enumerate() {
         if !first_seen.insert(serial) {
-            expected.push((i64::from(i) + 2, "统一社会信用代码", "duplicate_in_file"));
+            expected.push((i as i64 + 2, "统一社会信用代码", "duplicate_in_file"));
         }
-        text.push_str(&format!(
-            "{},天台县第{serial}号小吃店\n",
-            uscc('2', "331023", serial)
-        ));
     }
     assert!(expected.len() > 200, "{}", expected.len());
-    let path = write(&dir.0, "long.csv", text.as_bytes());
+    let path = write(&dir.0, "long.csv", snack_bars(&serials).as_bytes());
     let mut reports = Vec::new();
     // 4 KiB: about 29 runs of 96 codes on disk. Then the default, in memory.
     for dedup_memory in [4 * 1024, ImportOptions::default().dedup_memory] {
@@ -430,11 +436,8 @@ pub async fn duplicates_found_after_the_check_spills(w: &World) {
 pub async fn an_unwritable_spill_stops_the_import_cleanly(w: &World) {
     let dir = crate::TempDir::new();
     let ctx = AuditCtx::system("test");
-    let mut text = String::from("统一社会信用代码,企业名称\n");
-    for i in 1..=500u32 {
-        text.push_str(&format!("{},天台县第{i}号小吃店\n", uscc('2', "331023", i)));
-    }
-    let path = write(&dir.0, "spill.csv", text.as_bytes());
+    let serials: Vec<u32> = (1..=500).collect();
+    let path = write(&dir.0, "spill.csv", snack_bars(&serials).as_bytes());
     let broken = ImportOptions {
         dedup_memory: 4 * 1024,
         batch_rows: 40,
@@ -458,10 +461,8 @@ pub async fn an_unwritable_spill_stops_the_import_cleanly(w: &World) {
         errors[0].message
     );
     let fixed = ImportOptions {
-        dedup_memory: 4 * 1024,
-        batch_rows: 40,
         temp_dir: Some(dir.0.clone()),
-        ..Default::default()
+        ..broken
     };
     let again = w
         .app
