@@ -326,6 +326,14 @@ struct Counting<R> {
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// Seeks pass through (an XLSX file is a zip: its directory is read first,
+/// from the end); the count is of bytes read, so it ends near the file's size.
+impl<R: std::io::Seek> std::io::Seek for Counting<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -584,31 +592,111 @@ fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
     Ok(())
 }
 
+/// Reads the first sheet of an XLSX file a cell at a time, as they come in
+/// the sheet's XML, handing each row to `r` when the next begins. Loading the
+/// sheet whole (`worksheet_range`) held every cell at once: a full sheet of a
+/// million businesses took gigabytes. Only the shared strings (the text
+/// cells Excel writes once and refers to) are held, as the format requires.
+/// The header is the first row with a value; its first column is column 0.
+/// Rows are numbered from the header (row 1) as Excel numbers them there, so
+/// error reports and a resumed import's checkpoint read alike.
 fn read_xlsx<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
-    use calamine::{Data, Reader as _};
-    let mut book = calamine::open_workbook_auto(path).map_err(read_error)?;
+    use calamine::{DataRef, Reader as _, Xlsx};
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let counting = Counting {
+        inner: BufReader::with_capacity(1 << 16, file),
+        count: r.bytes(),
+    };
+    let mut book = Xlsx::new(counting).map_err(read_error)?;
     let sheet = book
         .sheet_names()
         .first()
         .cloned()
         .ok_or_else(|| read_error("没有工作表"))?;
-    let range = book.worksheet_range(&sheet).map_err(read_error)?;
-    let cell_text = |d: &Data| -> Option<String> {
+    let mut cells = book.worksheet_cells_reader(&sheet).map_err(read_error)?;
+    let cell_text = |d: &DataRef<'_>| -> Option<String> {
         match d {
-            Data::Empty => None,
-            Data::String(s) => Some(s.clone()),
+            DataRef::Empty => None,
+            DataRef::String(s) => Some(s.clone()),
+            DataRef::SharedString(s) => Some((*s).to_owned()),
             // Whole numbers (codes, counts, date serials) without a trailing ".0".
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{}", *f as i64)),
-            Data::Float(f) => Some(f.to_string()),
-            Data::Int(i) => Some(i.to_string()),
-            Data::Bool(b) => Some(b.to_string()),
-            Data::DateTime(d) => Some(format!("{}", d.as_f64())),
-            Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
-            Data::Error(_) => None,
+            DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                Some(format!("{}", *f as i64))
+            }
+            DataRef::Float(f) => Some(f.to_string()),
+            DataRef::Int(i) => Some(i.to_string()),
+            DataRef::Bool(b) => Some(b.to_string()),
+            DataRef::DateTime(d) => Some(format!("{}", d.as_f64())),
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s.clone()),
+            DataRef::Error(_) => None,
         }
     };
-    let mut rows = range.rows();
-    let Some(header) = rows.next() else {
+    // The sheet's own record of its size, when it has one, sizes the
+    // duplicate check as the CSV reader's guess does.
+    let dims = cells.dimensions();
+    if dims.end.0 > dims.start.0 {
+        r.expect_rows((dims.end.0 - dims.start.0) as usize);
+    }
+    // (sheet row of the header, its first column) once read.
+    let mut header: Option<(u32, u32)> = None;
+    let mut row_at: Option<u32> = None;
+    let mut row: Vec<Option<String>> = Vec::new();
+    // Hands the row gathered so far to the sink; false when it says stop.
+    let hand_over = |at: u32,
+                     row: &mut Vec<Option<String>>,
+                     header: &mut Option<(u32, u32)>,
+                     r: &mut S|
+     -> bool {
+        let go = match *header {
+            None => {
+                let first = row.iter().position(Option::is_some).unwrap_or(0);
+                *header = Some((at, first as u32));
+                r.headers(
+                    row[first..]
+                        .iter_mut()
+                        .map(|c| c.take().unwrap_or_default())
+                        .collect(),
+                )
+            }
+            Some((head, first)) => {
+                let first = first as usize;
+                let cells = &*row;
+                r.row(i64::from(at - head), |c| {
+                    cells.get(first + c).and_then(|v| v.clone())
+                })
+            }
+        };
+        row.clear();
+        go
+    };
+    loop {
+        let Some(cell) = cells.next_cell().map_err(read_error)? else {
+            break;
+        };
+        let Some(text) = cell_text(cell.get_value()) else {
+            continue;
+        };
+        let (at, col) = cell.get_position();
+        if row_at != Some(at) {
+            if let Some(prev) = row_at {
+                if !hand_over(prev, &mut row, &mut header, r) {
+                    return Ok(());
+                }
+            }
+            row_at = Some(at);
+        }
+        let col = col as usize;
+        if row.len() <= col {
+            row.resize(col + 1, None);
+        }
+        row[col] = Some(text);
+    }
+    if let Some(at) = row_at {
+        if !hand_over(at, &mut row, &mut header, r) {
+            return Ok(());
+        }
+    }
+    if header.is_none() {
         return Err(ImportError {
             row_no: 1,
             column: String::new(),
@@ -616,19 +704,6 @@ fn read_xlsx<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
             message: "工作表是空的".into(),
             severity: "error".into(),
         });
-    };
-    if !r.headers(
-        header
-            .iter()
-            .map(|c| cell_text(c).unwrap_or_default())
-            .collect(),
-    ) {
-        return Ok(());
-    }
-    for (i, row) in rows.enumerate() {
-        if !r.row(i as i64 + 1, |c| row.get(c).and_then(cell_text)) {
-            return Ok(());
-        }
     }
     r.flush();
     Ok(())
@@ -877,45 +952,50 @@ mod tests {
         assert_eq!(detect_encoding(&gbk), TextEncoding::Gb18030);
     }
 
+    /// What a reader handed over: the header, each row's number and its
+    /// first cells, the size guesses.
+    #[derive(Default)]
+    struct Collect {
+        headers: Vec<String>,
+        rows: Vec<(i64, Vec<Option<String>>)>,
+        guesses: Vec<usize>,
+        bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    }
+
+    impl RowSink for Collect {
+        fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+            self.bytes.clone()
+        }
+        fn headers(&mut self, headers: Vec<String>) -> bool {
+            self.headers = headers;
+            true
+        }
+        fn row(&mut self, data_row: i64, cell: impl Fn(usize) -> Option<String>) -> bool {
+            self.rows.push((data_row, (0..4).map(&cell).collect()));
+            true
+        }
+        fn flush(&mut self) -> bool {
+            true
+        }
+        fn expect_rows(&mut self, rows: usize) {
+            self.guesses.push(rows);
+        }
+    }
+
     /// The CSV reader guesses the file's row count once, from the bytes its
     /// first rows took, so the duplicate set can be sized at once.
     #[test]
     fn the_csv_reader_guesses_the_row_count() {
-        struct Sink {
-            rows: i64,
-            guesses: Vec<usize>,
-        }
-        impl RowSink for Sink {
-            fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
-                Default::default()
-            }
-            fn headers(&mut self, _: Vec<String>) -> bool {
-                true
-            }
-            fn row(&mut self, _: i64, _: impl Fn(usize) -> Option<String>) -> bool {
-                self.rows += 1;
-                true
-            }
-            fn flush(&mut self) -> bool {
-                true
-            }
-            fn expect_rows(&mut self, rows: usize) {
-                self.guesses.push(rows);
-            }
-        }
         let path = std::env::temp_dir().join(format!("hongdun-guess-{}.csv", std::process::id()));
         let mut text = String::from("统一社会信用代码,企业名称\n");
         for i in 0..20_000 {
             text.push_str(&format!("code{i:06},某某面馆{}\n", "号".repeat(i % 7)));
         }
         std::fs::write(&path, text).unwrap();
-        let mut sink = Sink {
-            rows: 0,
-            guesses: Vec::new(),
-        };
+        let mut sink = Collect::default();
         read_csv(&path, &mut sink).unwrap();
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(sink.rows, 20_000);
+        assert_eq!(sink.rows.len(), 20_000);
         assert_eq!(sink.guesses.len(), 1, "{:?}", sink.guesses);
         let guess = sink.guesses[0] as f64;
         assert!((19_000.0..21_000.0).contains(&guess), "{guess}");
@@ -936,5 +1016,79 @@ mod tests {
         let r = packed_key(None, Some("330000000012345")).unwrap();
         assert!(a != b && a != r && b != r);
         assert_eq!(packed_key(Some("9135010IM000100Y43"), None), None);
+    }
+
+    /// A sheet as Excel writes one (text cells in the shared-strings table,
+    /// dates as serial numbers with a date format), read a cell at a time:
+    /// the header is the first row with a value and its first column is
+    /// column 0; a blank row is skipped but keeps its number; a cell left of
+    /// the header is not read; the bytes read are counted for the progress bar.
+    #[test]
+    fn an_xlsx_sheet_is_read_a_cell_at_a_time() {
+        let path = std::env::temp_dir().join(format!("hongdun-cells-{}.xlsx", std::process::id()));
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        for (c, h) in ["统一社会信用代码", "企业名称", "成立日期", "从业人数"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, c as u16 + 1, *h).unwrap();
+        }
+        sheet.write_string(1, 1, "92331023MAXL00014F").unwrap();
+        sheet.write_string(1, 2, "天台县赤城街道表格面馆").unwrap();
+        sheet
+            .write_number_with_format(1, 3, 43290.0, &date)
+            .unwrap();
+        sheet.write_number(1, 4, 3.0).unwrap();
+        // Row 3 left blank.
+        sheet.write_string(3, 0, "左边的备注").unwrap();
+        sheet.write_string(3, 1, "91331023MAXL00022D").unwrap();
+        sheet.write_string(3, 2, "天台县赤城街道表格面馆").unwrap();
+        sheet.write_number(3, 4, 40.5).unwrap();
+        book.save(&path).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        let shared = {
+            let mut zip = std::fs::File::open(&path).unwrap();
+            let mut all = Vec::new();
+            zip.read_to_end(&mut all).unwrap();
+            all.windows(17).any(|w| w == b"sharedStrings.xml")
+        };
+        assert!(shared, "the sheet's text is in the shared-strings table");
+
+        let mut sink = Collect::default();
+        read_xlsx(&path, &mut sink).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            sink.headers,
+            ["统一社会信用代码", "企业名称", "成立日期", "从业人数"]
+        );
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            sink.rows,
+            vec![
+                (
+                    1,
+                    vec![
+                        s("92331023MAXL00014F"),
+                        s("天台县赤城街道表格面馆"),
+                        s("43290"),
+                        s("3")
+                    ]
+                ),
+                (
+                    3,
+                    vec![
+                        s("91331023MAXL00022D"),
+                        s("天台县赤城街道表格面馆"),
+                        None,
+                        s("40.5")
+                    ]
+                ),
+            ]
+        );
+        assert_eq!(sink.guesses, vec![3], "from the sheet's recorded size");
+        let read = sink.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(read >= len / 2, "{read} of {len} bytes counted");
     }
 }
