@@ -1497,38 +1497,54 @@ struct CaseRows {
     bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// The columns of a 12315 export's header (field, index, header as
+/// written), and an error for each required one missing.
+#[allow(clippy::type_complexity)]
+fn case_columns(
+    headers: &[String],
+    row_no: i64,
+) -> (Vec<(&'static str, usize, String)>, Vec<ImportError>) {
+    let mut cols: Vec<(&'static str, usize, String)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let n = crate::import::normalize_header(h);
+        if let Some((f, _)) = CASE_HEADERS.iter().find(|(_, names)| {
+            names
+                .iter()
+                .any(|x| crate::import::normalize_header(x) == n)
+        }) {
+            if !cols.iter().any(|(g, ..)| g == f) {
+                cols.push((f, i, h.trim().to_owned()));
+            }
+        }
+    }
+    let mut errors = Vec::new();
+    for (f, label) in [
+        ("external_no", "登记编号"),
+        ("description", "投诉内容"),
+        ("category", "问题类别"),
+    ] {
+        if !cols.iter().any(|(g, ..)| *g == f) {
+            errors.push(ImportError {
+                row_no,
+                column: label.into(),
+                code: "import_missing_column".into(),
+                message: format!("缺少“{label}”列"),
+                severity: "error".into(),
+            });
+        }
+    }
+    (cols, errors)
+}
+
 impl crate::import::RowSink for CaseRows {
     fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
         self.bytes.clone()
     }
-    fn headers(&mut self, headers: Vec<String>) -> bool {
-        for (i, h) in headers.iter().enumerate() {
-            let n = crate::import::normalize_header(h);
-            if let Some((f, _)) = CASE_HEADERS.iter().find(|(_, names)| {
-                names
-                    .iter()
-                    .any(|x| crate::import::normalize_header(x) == n)
-            }) {
-                if !self.cols.iter().any(|(g, ..)| g == f) {
-                    self.cols.push((f, i, h.trim().to_owned()));
-                }
-            }
-        }
-        for (f, label) in [
-            ("external_no", "登记编号"),
-            ("description", "投诉内容"),
-            ("category", "问题类别"),
-        ] {
-            if !self.cols.iter().any(|(g, ..)| *g == f) {
-                self.header_errors.push(ImportError {
-                    row_no: 1,
-                    column: label.into(),
-                    code: "import_missing_column".into(),
-                    message: format!("缺少“{label}”列"),
-                    severity: "error".into(),
-                });
-            }
-        }
+    fn header_problems(&self, headers: &[String]) -> usize {
+        case_columns(headers, 0).1.len()
+    }
+    fn headers(&mut self, headers: Vec<String>, row_no: i64) -> bool {
+        (self.cols, self.header_errors) = case_columns(&headers, row_no);
         self.header_errors.is_empty()
     }
     fn row(&mut self, data_row: i64, cell: impl Fn(usize) -> Option<String>) -> bool {

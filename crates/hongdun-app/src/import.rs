@@ -364,8 +364,17 @@ struct Reader {
 pub(crate) trait RowSink {
     /// Bytes read so far, for progress (CSV only).
     fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64>;
-    fn headers(&mut self, headers: Vec<String>) -> bool;
-    /// One data row; `data_row` counts from 1 (the spreadsheet row is one more).
+    /// How many of the columns the sink needs `headers` lacks (0: a header it
+    /// can read). The readers try the file's first rows with it to find the
+    /// header below a title; a sink that answers 0 takes the first row.
+    fn header_problems(&self, _headers: &[String]) -> usize {
+        0
+    }
+    /// The header, in the file's row `row_no`; false (after reporting what
+    /// is missing) stops reading.
+    fn headers(&mut self, headers: Vec<String>, row_no: i64) -> bool;
+    /// One data row; `data_row` is its number in the file less one (1 for
+    /// the first data row under a header in row 1).
     fn row(&mut self, data_row: i64, cell: impl Fn(usize) -> Option<String>) -> bool;
     fn flush(&mut self) -> bool;
     /// About how many data rows the file holds, told once early on (CSV only).
@@ -385,7 +394,13 @@ impl RowSink for Reader {
         self.seen.reserve(rows);
     }
 
-    fn headers(&mut self, headers: Vec<String>) -> bool {
+    fn header_problems(&self, headers: &[String]) -> usize {
+        ColumnMap::from_headers(headers)
+            .err()
+            .map_or(0, |e| e.len())
+    }
+
+    fn headers(&mut self, headers: Vec<String>, row_no: i64) -> bool {
         match ColumnMap::from_headers(&headers) {
             Ok(m) => {
                 self.map = Some(m);
@@ -393,7 +408,9 @@ impl RowSink for Reader {
             }
             Err(errs) => {
                 for e in errs {
-                    let _ = self.tx.blocking_send(Msg::Failed(e));
+                    let _ = self
+                        .tx
+                        .blocking_send(Msg::Failed(ImportError { row_no, ..e }));
                 }
                 false
             }
@@ -516,6 +533,75 @@ fn read_error(e: impl std::fmt::Display) -> ImportError {
     }
 }
 
+/// How many rows at the top of a file may come before its header: a title
+/// such as "天台县市场主体名录（截至2026年11月）", the date of the export, a note.
+/// Government exports often have one or two.
+const HEADER_SEARCH_ROWS: usize = 10;
+
+/// The search for the header among a file's first rows: the first one the
+/// sink can read is it, and the rows above it are not data. If none of the
+/// first `HEADER_SEARCH_ROWS` rows with a value will do, the closest (fewest
+/// columns missing, the first of equals) is reported, with its row number.
+#[derive(Default)]
+struct HeaderSearch {
+    tried: usize,
+    /// (problems, row number, cells) of the closest row so far.
+    closest: Option<(usize, i64, Vec<String>)>,
+}
+
+enum Offer {
+    Header,
+    NotYet,
+    Stop,
+}
+
+impl HeaderSearch {
+    fn offer<S: RowSink>(&mut self, r: &mut S, row_no: i64, cells: Vec<String>) -> Offer {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return Offer::NotYet;
+        }
+        self.tried += 1;
+        let problems = r.header_problems(&cells);
+        if problems == 0 {
+            return if r.headers(cells, row_no) {
+                Offer::Header
+            } else {
+                Offer::Stop
+            };
+        }
+        if self.closest.as_ref().is_none_or(|(p, ..)| problems < *p) {
+            self.closest = Some((problems, row_no, cells));
+        }
+        if self.tried >= HEADER_SEARCH_ROWS {
+            self.give_up(r);
+            return Offer::Stop;
+        }
+        Offer::NotYet
+    }
+
+    /// No header found: the closest row's problems go to the sink. False if
+    /// the file had no row with a value at all.
+    fn give_up<S: RowSink>(&mut self, r: &mut S) -> bool {
+        match self.closest.take() {
+            Some((_, row_no, cells)) => {
+                r.headers(cells, row_no);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn empty_file(message: &str) -> ImportError {
+    ImportError {
+        row_no: 1,
+        column: String::new(),
+        code: "import_empty".into(),
+        message: message.into(),
+        severity: "error".into(),
+    }
+}
+
 /// Reads a CSV or XLSX file (told apart by its first bytes) into `sink`.
 pub(crate) fn read_table<S: RowSink>(path: &Path, sink: &mut S) -> Result<(), ImportError> {
     if is_xlsx(path) {
@@ -553,40 +639,42 @@ fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
         .has_headers(false)
         .from_reader(decoded);
     let mut rec = csv::StringRecord::new();
-    let mut data_row = 0i64;
-    let mut first = true;
+    // The file's row number of the record just read, and of the header.
+    let mut row_no = 0i64;
+    let mut header_at = None;
+    let mut search = HeaderSearch::default();
     loop {
         match csv.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => return Err(read_error(e)),
         }
-        if first {
-            first = false;
-            if !r.headers(rec.iter().map(str::to_owned).collect()) {
-                return Ok(());
+        row_no += 1;
+        let Some(header_row) = header_at else {
+            match search.offer(r, row_no, rec.iter().map(str::to_owned).collect()) {
+                Offer::Header => header_at = Some(row_no),
+                Offer::NotYet => {}
+                Offer::Stop => return Ok(()),
             }
             continue;
-        }
-        data_row += 1;
-        if !r.row(data_row, |i| rec.get(i).map(str::to_owned)) {
+        };
+        if !r.row(row_no - 1, |i| rec.get(i).map(str::to_owned)) {
             return Ok(());
         }
-        if data_row == EXPECT_AFTER_ROWS {
+        let data_rows = row_no - header_row;
+        if data_rows == EXPECT_AFTER_ROWS {
             // Bytes of the (decoded) text so far against the file's size; GBK
             // text grows when decoded, so for such files this guesses low.
             let read = rec.position().map_or(0, |p| p.byte()).max(1);
-            r.expect_rows((file_len as u128 * data_row as u128 / read as u128) as usize);
+            r.expect_rows((file_len as u128 * data_rows as u128 / read as u128) as usize);
         }
     }
-    if first {
-        return Err(ImportError {
-            row_no: 1,
-            column: String::new(),
-            code: "import_empty".into(),
-            message: "文件是空的".into(),
-            severity: "error".into(),
-        });
+    if header_at.is_none() {
+        return if search.give_up(r) {
+            Ok(())
+        } else {
+            Err(empty_file("文件是空的"))
+        };
     }
     r.flush();
     Ok(())
@@ -597,9 +685,9 @@ fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
 /// sheet whole (`worksheet_range`) held every cell at once: a full sheet of a
 /// million businesses took gigabytes. Only the shared strings (the text
 /// cells Excel writes once and refers to) are held, as the format requires.
-/// The header is the first row with a value; its first column is column 0.
-/// Rows are numbered from the header (row 1) as Excel numbers them there, so
-/// error reports and a resumed import's checkpoint read alike.
+/// The header is looked for among the first rows (`HeaderSearch`); its first
+/// column is column 0. Rows keep the numbers Excel shows, in error reports
+/// and in a resumed import's checkpoint.
 fn read_xlsx<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
     use calamine::{DataRef, Reader as _, Xlsx};
     let file = std::fs::File::open(path).map_err(read_error)?;
@@ -637,31 +725,38 @@ fn read_xlsx<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
     if dims.end.0 > dims.start.0 {
         r.expect_rows((dims.end.0 - dims.start.0) as usize);
     }
-    // (sheet row of the header, its first column) once read.
-    let mut header: Option<(u32, u32)> = None;
+    // The header's first column, once found.
+    let mut first_col: Option<usize> = None;
+    let mut search = HeaderSearch::default();
     let mut row_at: Option<u32> = None;
     let mut row: Vec<Option<String>> = Vec::new();
-    // Hands the row gathered so far to the sink; false when it says stop.
+    // Hands the row gathered so far (sheet row `at`, from 0) to the header
+    // search or the sink; false when reading is to stop.
     let hand_over = |at: u32,
                      row: &mut Vec<Option<String>>,
-                     header: &mut Option<(u32, u32)>,
+                     first_col: &mut Option<usize>,
+                     search: &mut HeaderSearch,
                      r: &mut S|
      -> bool {
-        let go = match *header {
+        let go = match *first_col {
             None => {
                 let first = row.iter().position(Option::is_some).unwrap_or(0);
-                *header = Some((at, first as u32));
-                r.headers(
-                    row[first..]
-                        .iter_mut()
-                        .map(|c| c.take().unwrap_or_default())
-                        .collect(),
-                )
+                let cells = row[first..]
+                    .iter_mut()
+                    .map(|c| c.take().unwrap_or_default())
+                    .collect();
+                match search.offer(r, i64::from(at) + 1, cells) {
+                    Offer::Header => {
+                        *first_col = Some(first);
+                        true
+                    }
+                    Offer::NotYet => true,
+                    Offer::Stop => false,
+                }
             }
-            Some((head, first)) => {
-                let first = first as usize;
+            Some(first) => {
                 let cells = &*row;
-                r.row(i64::from(at - head), |c| {
+                r.row(i64::from(at), |c| {
                     cells.get(first + c).and_then(|v| v.clone())
                 })
             }
@@ -669,17 +764,14 @@ fn read_xlsx<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
         row.clear();
         go
     };
-    loop {
-        let Some(cell) = cells.next_cell().map_err(read_error)? else {
-            break;
-        };
+    while let Some(cell) = cells.next_cell().map_err(read_error)? {
         let Some(text) = cell_text(cell.get_value()) else {
             continue;
         };
         let (at, col) = cell.get_position();
         if row_at != Some(at) {
             if let Some(prev) = row_at {
-                if !hand_over(prev, &mut row, &mut header, r) {
+                if !hand_over(prev, &mut row, &mut first_col, &mut search, r) {
                     return Ok(());
                 }
             }
@@ -692,18 +784,16 @@ fn read_xlsx<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
         row[col] = Some(text);
     }
     if let Some(at) = row_at {
-        if !hand_over(at, &mut row, &mut header, r) {
+        if !hand_over(at, &mut row, &mut first_col, &mut search, r) {
             return Ok(());
         }
     }
-    if header.is_none() {
-        return Err(ImportError {
-            row_no: 1,
-            column: String::new(),
-            code: "import_empty".into(),
-            message: "工作表是空的".into(),
-            severity: "error".into(),
-        });
+    if first_col.is_none() {
+        return if search.give_up(r) {
+            Ok(())
+        } else {
+            Err(empty_file("工作表是空的"))
+        };
     }
     r.flush();
     Ok(())
@@ -956,6 +1046,7 @@ mod tests {
     /// first cells, the size guesses.
     #[derive(Default)]
     struct Collect {
+        header_row: i64,
         headers: Vec<String>,
         rows: Vec<(i64, Vec<Option<String>>)>,
         guesses: Vec<usize>,
@@ -966,7 +1057,13 @@ mod tests {
         fn bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
             self.bytes.clone()
         }
-        fn headers(&mut self, headers: Vec<String>) -> bool {
+        fn header_problems(&self, headers: &[String]) -> usize {
+            ColumnMap::from_headers(headers)
+                .err()
+                .map_or(0, |e| e.len())
+        }
+        fn headers(&mut self, headers: Vec<String>, row_no: i64) -> bool {
+            self.header_row = row_no;
             self.headers = headers;
             true
         }
@@ -1020,32 +1117,44 @@ mod tests {
 
     /// A sheet as Excel writes one (text cells in the shared-strings table,
     /// dates as serial numbers with a date format), read a cell at a time:
-    /// the header is the first row with a value and its first column is
-    /// column 0; a blank row is skipped but keeps its number; a cell left of
-    /// the header is not read; the bytes read are counted for the progress bar.
+    /// a title and a date above the header are not data; the header's first
+    /// column is column 0; rows keep the numbers Excel shows, a blank one
+    /// skipped; a cell left of the header is not read; the bytes read are
+    /// counted for the progress bar.
     #[test]
     fn an_xlsx_sheet_is_read_a_cell_at_a_time() {
         let path = std::env::temp_dir().join(format!("hongdun-cells-{}.xlsx", std::process::id()));
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
         let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        sheet
+            .merge_range(
+                0,
+                0,
+                0,
+                4,
+                "天台县市场主体名录",
+                &rust_xlsxwriter::Format::new(),
+            )
+            .unwrap();
+        sheet.write_string(1, 3, "导出时间：2026-11-30").unwrap();
         for (c, h) in ["统一社会信用代码", "企业名称", "成立日期", "从业人数"]
             .iter()
             .enumerate()
         {
-            sheet.write_string(0, c as u16 + 1, *h).unwrap();
+            sheet.write_string(2, c as u16 + 1, *h).unwrap();
         }
-        sheet.write_string(1, 1, "92331023MAXL00014F").unwrap();
-        sheet.write_string(1, 2, "天台县赤城街道表格面馆").unwrap();
-        sheet
-            .write_number_with_format(1, 3, 43290.0, &date)
-            .unwrap();
-        sheet.write_number(1, 4, 3.0).unwrap();
-        // Row 3 left blank.
-        sheet.write_string(3, 0, "左边的备注").unwrap();
-        sheet.write_string(3, 1, "91331023MAXL00022D").unwrap();
+        sheet.write_string(3, 1, "92331023MAXL00014F").unwrap();
         sheet.write_string(3, 2, "天台县赤城街道表格面馆").unwrap();
-        sheet.write_number(3, 4, 40.5).unwrap();
+        sheet
+            .write_number_with_format(3, 3, 43290.0, &date)
+            .unwrap();
+        sheet.write_number(3, 4, 3.0).unwrap();
+        // Row 5 left blank.
+        sheet.write_string(5, 0, "左边的备注").unwrap();
+        sheet.write_string(5, 1, "91331023MAXL00022D").unwrap();
+        sheet.write_string(5, 2, "天台县赤城街道表格面馆").unwrap();
+        sheet.write_number(5, 4, 40.5).unwrap();
         book.save(&path).unwrap();
         let len = std::fs::metadata(&path).unwrap().len();
         let shared = {
@@ -1063,32 +1172,65 @@ mod tests {
             sink.headers,
             ["统一社会信用代码", "企业名称", "成立日期", "从业人数"]
         );
+        assert_eq!(sink.header_row, 3);
         let s = |v: &str| Some(v.to_owned());
-        assert_eq!(
-            sink.rows,
-            vec![
-                (
-                    1,
-                    vec![
-                        s("92331023MAXL00014F"),
-                        s("天台县赤城街道表格面馆"),
-                        s("43290"),
-                        s("3")
-                    ]
-                ),
-                (
-                    3,
-                    vec![
-                        s("91331023MAXL00022D"),
-                        s("天台县赤城街道表格面馆"),
-                        None,
-                        s("40.5")
-                    ]
-                ),
-            ]
-        );
-        assert_eq!(sink.guesses, vec![3], "from the sheet's recorded size");
+        let first = vec![
+            s("92331023MAXL00014F"),
+            s("天台县赤城街道表格面馆"),
+            s("43290"),
+            s("3"),
+        ];
+        let second = vec![
+            s("91331023MAXL00022D"),
+            s("天台县赤城街道表格面馆"),
+            None,
+            s("40.5"),
+        ];
+        // Excel rows 4 and 6: `data_row` is the row's number less one.
+        assert_eq!(sink.rows, vec![(3, first), (5, second)]);
+        assert_eq!(sink.guesses, vec![5], "from the sheet's recorded size");
         let read = sink.bytes.load(std::sync::atomic::Ordering::Relaxed);
         assert!(read >= len / 2, "{read} of {len} bytes counted");
+    }
+
+    /// A CSV export with a title line and a blank line above its header: the
+    /// header is found, data rows keep their line numbers. With no header
+    /// among the first ten lines the closest one is reported, with its line.
+    #[test]
+    fn a_title_above_the_header_is_not_data() {
+        let path = std::env::temp_dir().join(format!("hongdun-title-{}.csv", std::process::id()));
+        std::fs::write(
+            &path,
+            "天台县市场主体名录（截至2026年11月）,,\n,,\n序号,统一社会信用代码,企业名称\n\
+             1,92331023MAXL00014F,老王面馆\n2,91331023MAXL00022D,天台机械\n",
+        )
+        .unwrap();
+        let mut sink = Collect::default();
+        read_csv(&path, &mut sink).unwrap();
+        assert_eq!((sink.header_row, sink.headers.len()), (3, 3));
+        let codes: Vec<(i64, Option<String>)> = sink
+            .rows
+            .iter()
+            .map(|(n, c)| (*n + 1, c[1].clone()))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                (4, Some("92331023MAXL00014F".into())),
+                (5, Some("91331023MAXL00022D".into()))
+            ]
+        );
+
+        let mut text = String::from("名录\n企业名称,住所\n");
+        for i in 0..20 {
+            text.push_str(&format!("某某面馆{i},赤城街道{i}号\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let mut sink = Collect::default();
+        read_csv(&path, &mut sink).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(sink.header_row, 2, "the line missing only the code column");
+        assert_eq!(sink.headers, ["企业名称", "住所"]);
+        assert!(sink.rows.is_empty());
     }
 }

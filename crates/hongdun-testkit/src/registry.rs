@@ -356,6 +356,36 @@ pub async fn import_bad_rows_and_encodings(w: &World) {
         .unwrap();
     assert_eq!(kept.warning.as_deref(), Some("uscc_checksum"));
 
+    // The same rows under a title and a blank line, as many exports have
+    // them: the header is found below, each error two lines lower, nothing new.
+    let titled = write(
+        &dir.0,
+        "bad-titled.csv",
+        format!("天台县市场主体名录（截至2026年11月）,,\n,,\n{text}").as_bytes(),
+    );
+    let job6 = w
+        .app
+        .import_entities(&ctx, &titled, &opts, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (job6.rows_total, job6.rows_ok, job6.inserted, job6.updated),
+        (9, 4, 0, 0)
+    );
+    let lower: Vec<(i64, String, String)> = w
+        .store
+        .import_errors(job6.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.row_no - 2, e.column, e.code))
+        .collect();
+    let expected: Vec<(i64, String, String)> = got
+        .iter()
+        .map(|(r, c, k)| (*r, c.to_string(), k.to_string()))
+        .collect();
+    assert_eq!(lower, expected);
+
     // Missing columns fail the whole job with a clear reason.
     let nocols = write(&dir.0, "nocols.csv", "地址,电话\n天台,123\n".as_bytes());
     let job5 = w
