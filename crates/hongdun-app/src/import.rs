@@ -540,8 +540,10 @@ const HEADER_SEARCH_ROWS: usize = 10;
 
 /// The search for the header among a file's first rows: the first one the
 /// sink can read is it, and the rows above it are not data. If none of the
-/// first `HEADER_SEARCH_ROWS` rows with a value will do, the closest (fewest
-/// columns missing, the first of equals) is reported, with its row number.
+/// first `HEADER_SEARCH_ROWS` rows with a value will do (of any sheet of a
+/// workbook: a first sheet of instructions, 填表说明, is passed over), the
+/// closest (fewest columns missing, the first of equals) is reported, with
+/// its row number.
 #[derive(Default)]
 struct HeaderSearch {
     tried: usize,
@@ -552,7 +554,10 @@ struct HeaderSearch {
 enum Offer {
     Header,
     NotYet,
+    /// The sink said stop.
     Stop,
+    /// None of the rows to try was the header.
+    GiveUp,
 }
 
 impl HeaderSearch {
@@ -573,10 +578,15 @@ impl HeaderSearch {
             self.closest = Some((problems, row_no, cells));
         }
         if self.tried >= HEADER_SEARCH_ROWS {
-            self.give_up(r);
-            return Offer::Stop;
+            return Offer::GiveUp;
         }
         Offer::NotYet
+    }
+
+    /// Starts on another sheet: its first rows are tried afresh; the closest
+    /// row of the sheets before is kept.
+    fn next_sheet(&mut self) {
+        self.tried = 0;
     }
 
     /// No header found: the closest row's problems go to the sink. False if
@@ -602,12 +612,12 @@ fn empty_file(message: &str) -> ImportError {
     }
 }
 
-/// Reads a CSV or XLSX file (told apart by its first bytes) into `sink`.
+/// Reads a CSV, XLSX or XLS file (told apart by its first bytes) into `sink`.
 pub(crate) fn read_table<S: RowSink>(path: &Path, sink: &mut S) -> Result<(), ImportError> {
-    if is_xlsx(path) {
-        read_xlsx(path, sink)
-    } else {
-        read_csv(path, sink)
+    match sniff(path) {
+        Kind::Xlsx => read_xlsx(path, sink),
+        Kind::Xls => read_xls(path, sink),
+        Kind::Csv => read_csv(path, sink),
     }
 }
 
@@ -655,6 +665,10 @@ fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
                 Offer::Header => header_at = Some(row_no),
                 Offer::NotYet => {}
                 Offer::Stop => return Ok(()),
+                Offer::GiveUp => {
+                    search.give_up(r);
+                    return Ok(());
+                }
             }
             continue;
         };
@@ -680,131 +694,236 @@ fn read_csv<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// Reads the first sheet of an XLSX file a cell at a time, as they come in
-/// the sheet's XML, handing each row to `r` when the next begins. Loading the
-/// sheet whole (`worksheet_range`) held every cell at once: a full sheet of a
-/// million businesses took gigabytes. Only the shared strings (the text
-/// cells Excel writes once and refers to) are held, as the format requires.
-/// The header is looked for among the first rows (`HeaderSearch`); its first
-/// column is column 0. Rows keep the numbers Excel shows, in error reports
-/// and in a resumed import's checkpoint.
+/// A spreadsheet cell's value as text: whole numbers (codes, counts, date
+/// serials) without a trailing ".0", dates as their serial number (the
+/// register's date parser reads serials).
+fn cell_text<D: calamine::DataType>(d: &D) -> Option<String> {
+    if let Some(s) = d.get_string() {
+        return Some(s.to_owned());
+    }
+    if let Some(f) = d.get_float() {
+        return Some(if f.fract() == 0.0 && f.abs() < 1e15 {
+            format!("{}", f as i64)
+        } else {
+            f.to_string()
+        });
+    }
+    if let Some(i) = d.get_int() {
+        return Some(i.to_string());
+    }
+    if let Some(b) = d.get_bool() {
+        return Some(b.to_string());
+    }
+    if let Some(t) = d.get_datetime() {
+        return Some(format!("{}", t.as_f64()));
+    }
+    d.get_datetime_iso()
+        .or_else(|| d.get_duration_iso())
+        .map(str::to_owned)
+}
+
+/// One sheet's cells, taken in row order, into the sink: the header looked
+/// for among the first rows (its first column is column 0), then each row
+/// handed over when the next begins. Rows keep the numbers the spreadsheet
+/// shows, in error reports and in a resumed import's checkpoint.
+#[derive(Default)]
+struct SheetRows {
+    /// The header's first column, once found.
+    first_col: Option<usize>,
+    /// The sheet row (from 0) being gathered, and its cells.
+    at: Option<u32>,
+    row: Vec<Option<String>>,
+    /// The sheet's rows below its first, as the file records them.
+    expect: usize,
+}
+
+impl SheetRows {
+    /// A cell with a value, at sheet row `at` and column `col` (from 0).
+    fn cell<S: RowSink>(
+        &mut self,
+        search: &mut HeaderSearch,
+        r: &mut S,
+        at: u32,
+        col: u32,
+        text: String,
+    ) -> Offer {
+        if self.at != Some(at) {
+            if let Some(prev) = self.at {
+                match self.hand_over(search, r, prev) {
+                    Offer::Header | Offer::NotYet => {}
+                    stop => return stop,
+                }
+            }
+            self.at = Some(at);
+        }
+        let col = col as usize;
+        if self.row.len() <= col {
+            self.row.resize(col + 1, None);
+        }
+        self.row[col] = Some(text);
+        Offer::NotYet
+    }
+
+    /// The sheet's end: its last row handed over.
+    fn end<S: RowSink>(&mut self, search: &mut HeaderSearch, r: &mut S) -> Offer {
+        match self.at.take() {
+            Some(at) => self.hand_over(search, r, at),
+            None => Offer::NotYet,
+        }
+    }
+
+    fn hand_over<S: RowSink>(&mut self, search: &mut HeaderSearch, r: &mut S, at: u32) -> Offer {
+        let offer = match self.first_col {
+            None => {
+                let first = self.row.iter().position(Option::is_some).unwrap_or(0);
+                let cells = self.row[first..]
+                    .iter_mut()
+                    .map(|c| c.take().unwrap_or_default())
+                    .collect();
+                let offer = search.offer(r, i64::from(at) + 1, cells);
+                if let Offer::Header = offer {
+                    self.first_col = Some(first);
+                    if self.expect > 0 {
+                        r.expect_rows(self.expect);
+                    }
+                }
+                offer
+            }
+            Some(first) => {
+                let cells = &self.row;
+                if r.row(i64::from(at), |c| {
+                    cells.get(first + c).and_then(|v| v.clone())
+                }) {
+                    Offer::NotYet
+                } else {
+                    Offer::Stop
+                }
+            }
+        };
+        self.row.clear();
+        offer
+    }
+}
+
+/// One sheet's cells with a value, (row, column, text) in row order, into
+/// the sink. True when the import is done with the file (the sheet's header
+/// was found and its rows handed over, or the sink said stop); false when
+/// none of its first rows was the header, so the next sheet is tried.
+fn sheet_into<S: RowSink>(
+    cells: impl Iterator<Item = Result<(u32, u32, String), ImportError>>,
+    expect: usize,
+    search: &mut HeaderSearch,
+    r: &mut S,
+) -> Result<bool, ImportError> {
+    search.next_sheet();
+    let mut sheet = SheetRows {
+        expect,
+        ..Default::default()
+    };
+    for cell in cells {
+        let (at, col, text) = cell?;
+        match sheet.cell(search, r, at, col, text) {
+            Offer::Header | Offer::NotYet => {}
+            Offer::Stop => return Ok(true),
+            Offer::GiveUp => return Ok(false),
+        }
+    }
+    match sheet.end(search, r) {
+        Offer::Stop => Ok(true),
+        Offer::GiveUp => Ok(false),
+        Offer::Header | Offer::NotYet if sheet.first_col.is_some() => {
+            r.flush();
+            Ok(true)
+        }
+        Offer::Header | Offer::NotYet => Ok(false),
+    }
+}
+
+/// No sheet had its header: the closest row goes to the sink.
+fn no_header<S: RowSink>(mut search: HeaderSearch, r: &mut S) -> Result<(), ImportError> {
+    if search.give_up(r) {
+        Ok(())
+    } else {
+        Err(empty_file("工作表是空的"))
+    }
+}
+
+/// Reads an XLSX workbook a cell at a time, as the cells come in each
+/// sheet's XML. Loading a sheet whole (`worksheet_range`) held every cell
+/// at once: a full sheet of a million businesses took 1.3 GB. Only the
+/// shared strings (the text cells Excel writes once and refers to) are
+/// held, as the format requires.
 fn read_xlsx<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
-    use calamine::{DataRef, Reader as _, Xlsx};
+    use calamine::{Reader as _, Xlsx};
     let file = std::fs::File::open(path).map_err(read_error)?;
     let counting = Counting {
         inner: BufReader::with_capacity(1 << 16, file),
         count: r.bytes(),
     };
     let mut book = Xlsx::new(counting).map_err(read_error)?;
-    let sheet = book
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| read_error("没有工作表"))?;
-    let mut cells = book.worksheet_cells_reader(&sheet).map_err(read_error)?;
-    let cell_text = |d: &DataRef<'_>| -> Option<String> {
-        match d {
-            DataRef::Empty => None,
-            DataRef::String(s) => Some(s.clone()),
-            DataRef::SharedString(s) => Some((*s).to_owned()),
-            // Whole numbers (codes, counts, date serials) without a trailing ".0".
-            DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                Some(format!("{}", *f as i64))
-            }
-            DataRef::Float(f) => Some(f.to_string()),
-            DataRef::Int(i) => Some(i.to_string()),
-            DataRef::Bool(b) => Some(b.to_string()),
-            DataRef::DateTime(d) => Some(format!("{}", d.as_f64())),
-            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s.clone()),
-            DataRef::Error(_) => None,
-        }
-    };
-    // The sheet's own record of its size, when it has one, sizes the
-    // duplicate check as the CSV reader's guess does.
-    let dims = cells.dimensions();
-    if dims.end.0 > dims.start.0 {
-        r.expect_rows((dims.end.0 - dims.start.0) as usize);
-    }
-    // The header's first column, once found.
-    let mut first_col: Option<usize> = None;
     let mut search = HeaderSearch::default();
-    let mut row_at: Option<u32> = None;
-    let mut row: Vec<Option<String>> = Vec::new();
-    // Hands the row gathered so far (sheet row `at`, from 0) to the header
-    // search or the sink; false when reading is to stop.
-    let hand_over = |at: u32,
-                     row: &mut Vec<Option<String>>,
-                     first_col: &mut Option<usize>,
-                     search: &mut HeaderSearch,
-                     r: &mut S|
-     -> bool {
-        let go = match *first_col {
-            None => {
-                let first = row.iter().position(Option::is_some).unwrap_or(0);
-                let cells = row[first..]
-                    .iter_mut()
-                    .map(|c| c.take().unwrap_or_default())
-                    .collect();
-                match search.offer(r, i64::from(at) + 1, cells) {
-                    Offer::Header => {
-                        *first_col = Some(first);
-                        true
-                    }
-                    Offer::NotYet => true,
-                    Offer::Stop => false,
-                }
+    for name in book.sheet_names().to_vec() {
+        let mut cells = book.worksheet_cells_reader(&name).map_err(read_error)?;
+        // The sheet's own record of its size, when it has one, sizes the
+        // duplicate check as the CSV reader's guess does.
+        let dims = cells.dimensions();
+        let expect = dims.end.0.saturating_sub(dims.start.0) as usize;
+        let cells = std::iter::from_fn(|| match cells.next_cell() {
+            Ok(Some(c)) => {
+                let (at, col) = c.get_position();
+                Some(Ok(cell_text(c.get_value()).map(|t| (at, col, t))))
             }
-            Some(first) => {
-                let cells = &*row;
-                r.row(i64::from(at), |c| {
-                    cells.get(first + c).and_then(|v| v.clone())
-                })
-            }
-        };
-        row.clear();
-        go
-    };
-    while let Some(cell) = cells.next_cell().map_err(read_error)? {
-        let Some(text) = cell_text(cell.get_value()) else {
-            continue;
-        };
-        let (at, col) = cell.get_position();
-        if row_at != Some(at) {
-            if let Some(prev) = row_at {
-                if !hand_over(prev, &mut row, &mut first_col, &mut search, r) {
-                    return Ok(());
-                }
-            }
-            row_at = Some(at);
-        }
-        let col = col as usize;
-        if row.len() <= col {
-            row.resize(col + 1, None);
-        }
-        row[col] = Some(text);
-    }
-    if let Some(at) = row_at {
-        if !hand_over(at, &mut row, &mut first_col, &mut search, r) {
+            Ok(None) => None,
+            Err(e) => Some(Err(read_error(e))),
+        })
+        .filter_map(Result::transpose);
+        if sheet_into(cells, expect, &mut search, r)? {
             return Ok(());
         }
     }
-    if first_col.is_none() {
-        return if search.give_up(r) {
-            Ok(())
-        } else {
-            Err(empty_file("工作表是空的"))
-        };
-    }
-    r.flush();
-    Ok(())
+    no_header(search, r)
 }
 
-fn is_xlsx(path: &Path) -> bool {
+/// Reads an XLS workbook (Excel 97–2003, which older government systems
+/// still export). The format holds at most 65,536 rows a sheet, so a sheet
+/// is read whole.
+fn read_xls<S: RowSink>(path: &Path, r: &mut S) -> Result<(), ImportError> {
+    use calamine::{Reader as _, Xls};
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut book = Xls::new(BufReader::new(file)).map_err(read_error)?;
+    r.bytes().store(len, std::sync::atomic::Ordering::Relaxed);
+    let mut search = HeaderSearch::default();
+    for name in book.sheet_names().to_vec() {
+        let range = book.worksheet_range(&name).map_err(read_error)?;
+        let (top, left) = range.start().unwrap_or((0, 0));
+        let expect = range.height().saturating_sub(1);
+        let cells = range
+            .used_cells()
+            .filter_map(|(i, j, d)| cell_text(d).map(|t| Ok((top + i as u32, left + j as u32, t))));
+        if sheet_into(cells, expect, &mut search, r)? {
+            return Ok(());
+        }
+    }
+    no_header(search, r)
+}
+
+/// What a file is, from its first bytes: a zip is XLSX, an OLE compound
+/// file XLS, anything else CSV text.
+enum Kind {
+    Csv,
+    Xlsx,
+    Xls,
+}
+
+fn sniff(path: &Path) -> Kind {
     let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && magic == *b"PK\x03\x04"
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
+    match (read, magic) {
+        (Ok(()), [b'P', b'K', 3, 4]) => Kind::Xlsx,
+        (Ok(()), [0xD0, 0xCF, 0x11, 0xE0]) => Kind::Xls,
+        _ => Kind::Csv,
+    }
 }
 
 impl App {
@@ -886,13 +1005,8 @@ impl App {
             bytes: bytes.clone(),
         };
         let p = path.to_path_buf();
-        let xlsx = is_xlsx(path);
         let worker = tokio::task::spawn_blocking(move || {
-            let result = if xlsx {
-                read_xlsx(&p, &mut reader)
-            } else {
-                read_csv(&p, &mut reader)
-            };
+            let result = read_table(&p, &mut reader);
             if let Err(e) = result {
                 let _ = reader.tx.blocking_send(Msg::Failed(e));
             }
@@ -1232,5 +1346,32 @@ mod tests {
         assert_eq!(sink.header_row, 2, "the line missing only the code column");
         assert_eq!(sink.headers, ["企业名称", "住所"]);
         assert!(sink.rows.is_empty());
+    }
+
+    /// A workbook whose first sheet is instructions (填表说明, longer than
+    /// the rows tried for a header): the rows come from the next sheet.
+    #[test]
+    fn a_sheet_of_instructions_is_passed_over() {
+        let path = std::env::temp_dir().join(format!("hongdun-sheets-{}.xlsx", std::process::id()));
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let notes = book.add_worksheet().set_name("填表说明").unwrap();
+        for i in 0..12 {
+            notes
+                .write_string(i, 0, format!("{}. 请按模板填写。", i + 1))
+                .unwrap();
+        }
+        let sheet = book.add_worksheet().set_name("名录").unwrap();
+        sheet.write_string(0, 0, "企业名称").unwrap();
+        sheet.write_string(0, 1, "统一社会信用代码").unwrap();
+        sheet.write_string(1, 0, "老王面馆").unwrap();
+        sheet.write_string(1, 1, "92331023MAXL00014F").unwrap();
+        book.save(&path).unwrap();
+        let mut sink = Collect::default();
+        read_table(&path, &mut sink).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!((sink.header_row, sink.headers.len()), (1, 2));
+        assert_eq!(sink.rows.len(), 1);
+        assert_eq!(sink.rows[0].0, 1);
+        assert_eq!(sink.rows[0].1[1].as_deref(), Some("92331023MAXL00014F"));
     }
 }

@@ -789,6 +789,43 @@ pub async fn import_xlsx(w: &World) {
     );
 }
 
+/// An XLS workbook (Excel 97–2003) as older systems export it: a first
+/// sheet of instructions, then the register under a title line. Errors name
+/// the row Excel shows.
+pub async fn import_xls(w: &World) {
+    let ctx = AuditCtx::system("test");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/entities.xls");
+    let job = w
+        .app
+        .import_entities(&ctx, &path, &ImportOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (job.status.as_str(), job.rows_ok, job.rows_failed),
+        ("done", 2, 1)
+    );
+    let e = w
+        .store
+        .entity_by_uscc(&ScopeFilter::All, "92331023MAXL00014F")
+        .await
+        .unwrap();
+    assert_eq!(e.name, "天台县赤城街道旧表格面馆");
+    assert_eq!(e.established.unwrap().to_string(), "2018-07-09");
+    assert_eq!(
+        (e.capital, e.employees, e.township_code.as_deref()),
+        (Some(105_000), Some(3), Some("331023001"))
+    );
+    let other = w
+        .store
+        .entity_by_uscc(&ScopeFilter::All, "91331023MAXL00022D")
+        .await
+        .unwrap();
+    assert_eq!(other.established.unwrap().to_string(), "2003-01-30");
+    let errors = w.store.import_errors(job.id).await.unwrap();
+    let got: Vec<(i64, &str)> = errors.iter().map(|e| (e.row_no, e.code.as_str())).collect();
+    assert_eq!(got, vec![(5, "uscc_checksum")]);
+}
+
 pub async fn licence_watch_lists(w: &World) {
     seed(w).await;
     let app = TestApp::spawn(w).await;

@@ -10,6 +10,7 @@ hongdun_testkit::on_both_backends!(registry =>
     staff_api_scope_and_export,
     upload_and_progress,
     import_xlsx,
+    import_xls,
     licence_watch_lists,
     generated_world_with_licences,
     a_first_load_answers_registry_loading,
