@@ -29,6 +29,19 @@ const HEADERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("reg_no", &["注册号", "工商注册号", "reg_no", "regno"]),
+    // One column for either, as the national publicity system
+    // (国家企业信用信息公示系统) and many local exports write it: each cell
+    // is a legacy registration number if it is 15 digits, else a credit code.
+    (
+        "uscc_or_reg_no",
+        &[
+            "统一社会信用代码/注册号",
+            "注册号/统一社会信用代码",
+            "信用代码/注册号",
+            "统一社会信用代码或注册号",
+            "uscc_or_reg_no",
+        ],
+    ),
     (
         "name",
         &[
@@ -170,7 +183,7 @@ impl ColumnMap {
                 severity: "error".into(),
             });
         }
-        if !has("uscc") && !has("reg_no") {
+        if !has("uscc") && !has("reg_no") && !has("uscc_or_reg_no") {
             missing.push(ImportError {
                 row_no: 1,
                 column: "统一社会信用代码".into(),
@@ -191,6 +204,16 @@ impl ColumnMap {
         for (field, i, _) in &self.cols {
             let v = cell(*i);
             let slot = match *field {
+                "uscc_or_reg_no" => {
+                    match v.as_deref().map(hongdun_core::registry::normalize_code) {
+                        Some(code)
+                            if code.len() == 15 && code.bytes().all(|b| b.is_ascii_digit()) =>
+                        {
+                            &mut r.reg_no
+                        }
+                        _ => &mut r.uscc,
+                    }
+                }
                 "uscc" => &mut r.uscc,
                 "reg_no" => &mut r.reg_no,
                 "name" => &mut r.name,
@@ -217,9 +240,12 @@ impl ColumnMap {
 
     /// The header text of `field` as the file wrote it.
     pub fn header_of(&self, field: &str) -> String {
-        self.cols
-            .iter()
-            .find(|(f, ..)| *f == field)
+        let find = |field: &str| self.cols.iter().find(|(f, ..)| *f == field);
+        find(field)
+            .or_else(|| match field {
+                "uscc" | "reg_no" => find("uscc_or_reg_no"),
+                _ => None,
+            })
             .map(|(_, _, h)| h.clone())
             .unwrap_or_else(|| field.to_owned())
     }
@@ -1141,6 +1167,34 @@ mod tests {
         assert_eq!(m.header_of("uscc"), "* 统一社会信用代码");
         let english: Vec<String> = ["uscc", "name"].iter().map(|s| s.to_string()).collect();
         assert!(ColumnMap::from_headers(&english).is_ok());
+        // The publicity system's one column for either code.
+        let either: Vec<String> = ["统一社会信用代码/注册号", "企业名称"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let m = ColumnMap::from_headers(&either).unwrap();
+        let row = |code: &str| {
+            let code = code.to_owned();
+            m.raw(move |i| (i == 0).then(|| code.clone()))
+        };
+        let new = row("92331023MAXL00014F");
+        assert_eq!(
+            (new.uscc.as_deref(), new.reg_no),
+            (Some("92331023MAXL00014F"), None)
+        );
+        let old = row("３３１０２３０００１２３４５６");
+        assert_eq!(
+            (old.uscc, old.reg_no.as_deref()),
+            (None, Some("３３１０２３０００１２３４５６"))
+        );
+        let short = row("33102300012345");
+        assert_eq!(
+            short.uscc.as_deref(),
+            Some("33102300012345"),
+            "checked as a credit code"
+        );
+        assert_eq!(m.header_of("reg_no"), "统一社会信用代码/注册号");
+        assert_eq!(m.header_of("uscc"), "统一社会信用代码/注册号");
         let bad: Vec<String> = ["地址"].iter().map(|s| s.to_string()).collect();
         let errs = ColumnMap::from_headers(&bad).unwrap_err();
         assert_eq!(errs.len(), 2);

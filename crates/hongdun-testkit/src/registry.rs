@@ -826,6 +826,48 @@ pub async fn import_xls(w: &World) {
     assert_eq!(got, vec![(5, "uscc_checksum")]);
 }
 
+/// The national publicity system's export has one column for either code
+/// (统一社会信用代码/注册号): a 15-digit cell is a legacy registration number,
+/// anything else a credit code, checked as one; errors name that column.
+pub async fn import_either_code_column(w: &World) {
+    let dir = crate::TempDir::new();
+    let ctx = AuditCtx::system("test");
+    let text = format!(
+        "统一社会信用代码/注册号,企业名称,登记状态\n{},天台县新码小吃店,存续（在营、开业、在册）\n\
+         331023000123456,天台县老码五金店,在业\n91350100M000100Y44,坏校验码,存续\n",
+        uscc('2', "331023", 31)
+    );
+    let path = write(&dir.0, "either.csv", text.as_bytes());
+    let job = w
+        .app
+        .import_entities(&ctx, &path, &ImportOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (job.status.as_str(), job.rows_ok, job.rows_failed),
+        ("done", 2, 1)
+    );
+    let all = w
+        .store
+        .search_entities(&ScopeFilter::All, &EntityQuery::default())
+        .await
+        .unwrap();
+    let codes: std::collections::BTreeMap<&str, (Option<&str>, Option<&str>)> = all
+        .items
+        .iter()
+        .map(|e| (e.name.as_str(), (e.uscc.as_deref(), e.reg_no.as_deref())))
+        .collect();
+    let new_code = uscc('2', "331023", 31);
+    assert_eq!(codes["天台县新码小吃店"], (Some(new_code.as_str()), None));
+    assert_eq!(codes["天台县老码五金店"], (None, Some("331023000123456")));
+    let errors = w.store.import_errors(job.id).await.unwrap();
+    let got: Vec<(i64, &str, &str)> = errors
+        .iter()
+        .map(|e| (e.row_no, e.column.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(got, vec![(4, "统一社会信用代码/注册号", "uscc_checksum")]);
+}
+
 pub async fn licence_watch_lists(w: &World) {
     seed(w).await;
     let app = TestApp::spawn(w).await;

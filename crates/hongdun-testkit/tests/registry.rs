@@ -11,6 +11,7 @@ hongdun_testkit::on_both_backends!(registry =>
     upload_and_progress,
     import_xlsx,
     import_xls,
+    import_either_code_column,
     licence_watch_lists,
     generated_world_with_licences,
     a_first_load_answers_registry_loading,
