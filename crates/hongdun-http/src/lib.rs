@@ -205,6 +205,14 @@ pub async fn serve(
         }
     });
     let app = state.app.clone();
+    // In the background: finding them hashes each waiting upload.
+    let resuming = app.clone();
+    tokio::spawn(async move {
+        let resumed = routes::imports::resume_uploads(&resuming).await;
+        if !resumed.is_empty() {
+            tracing::info!(jobs = ?resumed, "uploaded imports resumed");
+        }
+    });
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

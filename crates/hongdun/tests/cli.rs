@@ -236,6 +236,11 @@ fn query_rows(db_path: &std::path::Path, sql: &str) -> Vec<String> {
     })
 }
 
+/// Every business as one line, to compare two registers.
+const REGISTER: &str = "SELECT uscc || '|' || name || '|' || kind || '|' || COALESCE(legal_rep,'') || '|' || COALESCE(address,'') \
+     || '|' || COALESCE(township_code,'') || '|' || COALESCE(CAST(unit_id AS TEXT),'') || '|' || status || '|' \
+     || COALESCE(established,'') || '|' || COALESCE(CAST(capital AS TEXT),'') || '|' || tags FROM entity ORDER BY uscc";
+
 /// Kill an import mid-way, run it again, and get exactly the state of an
 /// uninterrupted run: no half batch, no row lost, no row twice.
 #[test]
@@ -340,11 +345,8 @@ fn killed_import_resumes_to_the_same_state() {
         None,
     );
     assert!(o.status.success(), "{}", text(&o));
-    let state = "SELECT uscc || '|' || name || '|' || kind || '|' || COALESCE(legal_rep,'') || '|' || COALESCE(address,'') \
-                 || '|' || COALESCE(township_code,'') || '|' || COALESCE(CAST(unit_id AS TEXT),'') || '|' || status || '|' \
-                 || COALESCE(established,'') || '|' || COALESCE(CAST(capital AS TEXT),'') || '|' || tags FROM entity ORDER BY uscc";
-    let a = query_rows(&whole, state);
-    let b = query_rows(&cut, state);
+    let a = query_rows(&whole, REGISTER);
+    let b = query_rows(&cut, REGISTER);
     assert!(a.len() > 55_000, "{}", a.len());
     assert_eq!(a.len(), b.len());
     assert!(
@@ -376,15 +378,14 @@ fn killed_import_resumes_to_the_same_state() {
     assert_eq!(query_rows(&whole, totals), query_rows(&cut, totals));
 }
 
-/// `serve` answers on the port it prints and stops cleanly on SIGTERM.
-#[test]
-fn serve_stops_gracefully_on_sigterm() {
-    use std::io::{BufRead, Read as _, Write as _};
-    let dir = tmp();
-    let db = format!("sqlite://{}", dir.0.join("s.db").display());
+/// `hongdun serve` on a free port, with `tmp` as its temp directory (where
+/// uploads wait); the child and the address it printed.
+fn serve(db: &str, tmp: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_hongdun"))
-        .args(["--db", &db, "serve", "--bind", "127.0.0.1:0"])
+        .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
         .env("HONGDUN_LOG", "warn")
+        .env("TMPDIR", tmp)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -396,15 +397,169 @@ fn serve_stops_gracefully_on_sigterm() {
             break rest.split('/').next().unwrap().to_owned();
         }
     };
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    assert!(
-        resp.starts_with("HTTP/1.1 200") && resp.ends_with("ok"),
-        "{resp}"
+    (child, addr)
+}
+
+/// One HTTP/1.1 request (`request` is "METHOD /path"): status, headers, body.
+fn http(addr: &str, request: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, String) {
+    use std::io::Read as _;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let mut head = format!(
+        "{request} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
     );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let resp = String::from_utf8_lossy(&resp).into_owned();
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// Kill the server while an uploaded import runs: started again, it resumes
+/// the job from the upload it kept, after the last committed batch, and ends
+/// in the state of an uninterrupted import of the same file.
+#[test]
+fn a_server_killed_mid_upload_resumes_the_import() {
+    let dir = tmp();
+    let server_tmp = dir.0.join("tmp");
+    std::fs::create_dir_all(&server_tmp).unwrap();
+    let csv = dir.0.join("big.csv");
+    let gen = Command::new(env!("CARGO_BIN_EXE_hongdun"))
+        .args([
+            "gen", "entities", "--rows", "150000", "--seed", "7", "--dirty", "0.02", "--out",
+        ])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(gen.status.success(), "{}", text(&gen));
+    let whole = dir.0.join("whole.db");
+    let cut = dir.0.join("cut.db");
+    for db in [&whole, &cut] {
+        let o = hongdun(
+            &format!("sqlite://{}", db.display()),
+            &["demo", "--no-serve", "--entities", "0"],
+            None,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = hongdun(
+        &format!("sqlite://{}", whole.display()),
+        &["import", "entities", csv.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+
+    let cut_url = format!("sqlite://{}", cut.display());
+    let (mut server, addr) = serve(&cut_url, &server_tmp);
+    let login = br#"{"username":"admin","password":"Hongdun@2026"}"#;
+    let (status, head, body) = http(
+        &addr,
+        "POST /api/v1/auth/login",
+        &[("Content-Type", "application/json")],
+        login,
+    );
+    assert_eq!(status, 200, "{body}");
+    let cookies: Vec<&str> = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, v)| v.trim().split(';').next())
+        .collect();
+    let csrf = body
+        .split("\"csrf_token\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a CSRF token")
+        .to_owned();
+    let bytes = std::fs::read(&csv).unwrap();
+    let (status, _, body) = http(
+        &addr,
+        "POST /api/v1/imports/entities?file_name=big.csv",
+        &[
+            ("Cookie", &cookies.join("; ")),
+            ("x-csrf-token", &csrf),
+            ("Content-Type", "application/octet-stream"),
+        ],
+        &bytes,
+    );
+    assert_eq!(status, 202, "{body}");
+
+    // Killed (SIGKILL) once a batch or more is committed.
+    let job = "SELECT status || ' ' || checkpoint_row FROM import_job";
+    let started = std::time::Instant::now();
+    loop {
+        let row = query_rows(&cut, job);
+        if row
+            .first()
+            .is_some_and(|r| r.split(' ').nth(1).unwrap().parse::<i64>().unwrap() >= 10_000)
+        {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the import never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let left = query_rows(&cut, job);
+    let parts: Vec<&str> = left[0].split(' ').collect();
+    assert_eq!(parts[0], "running", "killed mid-way: {left:?}");
+    assert!(parts[1].parse::<i64>().unwrap() < 150_000, "{left:?}");
+    let waiting = server_tmp.join("hongdun-uploads").join("job-1.upload");
+    assert!(waiting.exists(), "the upload waits under its job's name");
+
+    // Started again, the server finishes the job by itself.
+    let (mut server, _) = serve(&cut_url, &server_tmp);
+    let started = std::time::Instant::now();
+    loop {
+        if query_rows(&cut, "SELECT status FROM import_job")[0] != "running" {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 300,
+            "the import was not resumed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let totals = "SELECT rows_total || ' ' || rows_ok || ' ' || rows_failed || ' ' || status FROM import_job";
+    assert_eq!(query_rows(&whole, totals), query_rows(&cut, totals));
+    let a = query_rows(&whole, REGISTER);
+    assert!(a.len() > 140_000, "{}", a.len());
+    assert!(
+        a == query_rows(&cut, REGISTER),
+        "the resumed import differs from the uninterrupted one"
+    );
+    let report = "SELECT row_no || ' ' || code FROM import_error ORDER BY row_no, code";
+    assert_eq!(query_rows(&whole, report), query_rows(&cut, report));
+    assert!(
+        !waiting.exists(),
+        "the upload is removed once its import is done"
+    );
+}
+
+/// `serve` answers on the port it prints and stops cleanly on SIGTERM.
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let dir = tmp();
+    let db = format!("sqlite://{}", dir.0.join("s.db").display());
+    let (mut child, addr) = serve(&db, &dir.0);
+    let (status, _, body) = http(&addr, "GET /healthz", &[], b"");
+    assert_eq!((status, body.as_str()), (200, "ok"));
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

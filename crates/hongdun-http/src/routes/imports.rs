@@ -12,7 +12,7 @@ use axum::Router;
 use hongdun_app::import::ImportOptions;
 use hongdun_app::registry::CheckMode;
 use hongdun_app::AppError;
-use hongdun_store::ImportJob;
+use hongdun_store::{AuditCtx, ImportJob, ScopeFilter};
 use tokio::io::AsyncWriteExt;
 
 pub fn router() -> Router<AppState> {
@@ -58,7 +58,7 @@ pub async fn upload_entities(
         .take(200)
         .collect();
     // The upload goes to disk as it arrives: memory stays flat whatever its size.
-    let dir = std::env::temp_dir().join("hongdun-uploads");
+    let dir = uploads_dir();
     tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
     let path = dir.join(format!("{}.upload", uuid::Uuid::new_v4().simple()));
     let mut file = tokio::fs::File::create(&path).await.map_err(internal)?;
@@ -77,23 +77,131 @@ pub async fn upload_entities(
         ..Default::default()
     };
     let ctx = p.audit_ctx();
-    let job = s.app.prepare_import(&ctx, &path, &opts).await?;
-    let app = s.app.clone();
-    let started = job.clone();
+    let job = match s.app.prepare_import(&ctx, &path, &opts).await {
+        Ok(job) => job,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(e.into());
+        }
+    };
+    // Named after its job from now on, so a server stopped mid-import finds
+    // it again (`resume_uploads`). Uploading a file whose import was cut off
+    // resumes that job, and its file is replaced by the same bytes.
+    let named = job_file(job.id);
+    let path = match tokio::fs::rename(&path, &named).await {
+        Ok(()) => named,
+        Err(e) => {
+            tracing::warn!(job = job.id, error = %e, "upload kept under its first name");
+            path
+        }
+    };
+    run_upload(s.app.clone(), ctx, job.clone(), path, opts);
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// Where uploads wait while their import runs, one file per job
+/// (`job-ID.upload`): a server stopped mid-import (killed, power cut) finds
+/// them when it starts again and resumes each job after its last batch.
+pub fn uploads_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("hongdun-uploads")
+}
+
+fn job_file(id: i64) -> std::path::PathBuf {
+    uploads_dir().join(format!("job-{id}.upload"))
+}
+
+/// Runs an upload's import to its end in the background, holding a lock on
+/// the file meanwhile (so no other server resumes it), then removes the file.
+fn run_upload(
+    app: std::sync::Arc<hongdun_app::App>,
+    ctx: AuditCtx,
+    job: ImportJob,
+    path: std::path::PathBuf,
+    opts: ImportOptions,
+) {
     tokio::spawn(async move {
+        let held =
+            std::fs::File::open(&path).and_then(|f| f.try_lock().map(|()| f).map_err(Into::into));
+        if let Err(e) = &held {
+            tracing::warn!(job = job.id, error = %e, "upload not locked");
+        }
         if let Err(e) = app
-            .run_import(&ctx, started.clone(), &path, &opts, &|_| {})
+            .run_import(&ctx, job.clone(), &path, &opts, &|_| {})
             .await
         {
-            tracing::error!(job = started.id, error = %e, "import failed");
+            tracing::error!(job = job.id, error = %e, "import failed");
             let _ = app
                 .store()
-                .finish_import_job(started.id, "failed", Some(&e.message_zh()))
+                .finish_import_job(job.id, "failed", Some(&e.message_zh()))
                 .await;
         }
         let _ = tokio::fs::remove_file(&path).await;
+        drop(held);
     });
-    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// Resumes the imports that a stopped server left running, from the uploads
+/// still waiting in `uploads_dir`: each job from its last committed batch,
+/// in the background, as its uploader's office. A file is taken only if it
+/// is this database's job's file (the same SHA-256: the directory may serve
+/// other databases too) and no running server holds its lock; the file of a
+/// job that is over is removed. Returns the jobs resumed.
+pub async fn resume_uploads(app: &std::sync::Arc<hongdun_app::App>) -> Vec<i64> {
+    let mut resumed = Vec::new();
+    let Ok(mut dir) = tokio::fs::read_dir(uploads_dir()).await else {
+        return resumed;
+    };
+    while let Ok(Some(entry)) = dir.next_entry().await {
+        let Some(id) = entry.file_name().to_str().and_then(|n| {
+            n.strip_prefix("job-")?
+                .strip_suffix(".upload")?
+                .parse::<i64>()
+                .ok()
+        }) else {
+            continue;
+        };
+        let path = entry.path();
+        let job = match app.store().get_import_job(&ScopeFilter::All, id).await {
+            Ok(job) => job,
+            Err(_) => continue,
+        };
+        let free = std::fs::File::open(&path).is_ok_and(|f| f.try_lock().is_ok());
+        let file = path.clone();
+        let ours = free
+            && tokio::task::spawn_blocking(move || hongdun_app::import::sha256_file(&file))
+                .await
+                .is_ok_and(|sha| sha.is_ok_and(|sha| sha == job.file_sha256));
+        if !ours {
+            continue;
+        }
+        if job.status != "running" {
+            let _ = tokio::fs::remove_file(&path).await;
+            continue;
+        }
+        let ctx = AuditCtx {
+            actor_user_id: None,
+            actor_name: format!("system:resume-upload:{}", job.created_by_name),
+            unit_id: job.unit_id,
+            request_id: None,
+        };
+        let opts = ImportOptions {
+            mode: if job.mode == "lenient" {
+                CheckMode::Lenient
+            } else {
+                CheckMode::Strict
+            },
+            file_name: Some(job.file_name.clone()),
+            ..Default::default()
+        };
+        tracing::info!(
+            job = id,
+            after_row = job.checkpoint_row,
+            "resuming an uploaded import cut off when the server stopped"
+        );
+        resumed.push(id);
+        run_upload(app.clone(), ctx, job, path, opts);
+    }
+    resumed
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "registry",
