@@ -483,17 +483,27 @@ fn a_server_killed_mid_upload_resumes_the_import() {
         .expect("a CSRF token")
         .to_owned();
     let bytes = std::fs::read(&csv).unwrap();
-    let (status, _, body) = http(
-        &addr,
-        "POST /api/v1/imports/entities?file_name=big.csv",
-        &[
-            ("Cookie", &cookies.join("; ")),
-            ("x-csrf-token", &csrf),
-            ("Content-Type", "application/octet-stream"),
-        ],
-        &bytes,
-    );
+    let cookie = cookies.join("; ");
+    let upload = || {
+        http(
+            &addr,
+            "POST /api/v1/imports/entities?file_name=big.csv",
+            &[
+                ("Cookie", &cookie),
+                ("x-csrf-token", &csrf),
+                ("Content-Type", "application/octet-stream"),
+            ],
+            &bytes,
+        )
+    };
+    let (status, _, body) = upload();
     assert_eq!(status, 202, "{body}");
+    assert!(body.contains("\"id\":1,"), "{body}");
+    // The same file again while it imports: the same job answers, and
+    // nothing runs twice (the totals below would count rows twice).
+    let (status, _, again) = upload();
+    assert_eq!(status, 202, "{again}");
+    assert!(again.contains("\"id\":1,"), "{again}");
 
     // Killed (SIGKILL) once a batch or more is committed.
     let job = "SELECT status || ' ' || checkpoint_row FROM import_job";

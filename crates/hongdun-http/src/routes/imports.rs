@@ -84,10 +84,19 @@ pub async fn upload_entities(
             return Err(e.into());
         }
     };
+    // Locked while its import runs (the lock stays with the file through the
+    // rename below).
+    let held = lock(&path);
+    let named = job_file(job.id);
+    if in_use(&named) {
+        // The same file uploaded again while its import runs: the same job
+        // answers, and nothing starts twice.
+        let _ = tokio::fs::remove_file(&path).await;
+        return Ok((StatusCode::ACCEPTED, Json(job)));
+    }
     // Named after its job from now on, so a server stopped mid-import finds
     // it again (`resume_uploads`). Uploading a file whose import was cut off
     // resumes that job, and its file is replaced by the same bytes.
-    let named = job_file(job.id);
     let path = match tokio::fs::rename(&path, &named).await {
         Ok(()) => named,
         Err(e) => {
@@ -95,7 +104,7 @@ pub async fn upload_entities(
             path
         }
     };
-    run_upload(s.app.clone(), ctx, job.clone(), path, opts);
+    run_upload(s.app.clone(), ctx, job.clone(), path, opts, held);
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
@@ -110,21 +119,31 @@ fn job_file(id: i64) -> std::path::PathBuf {
     uploads_dir().join(format!("job-{id}.upload"))
 }
 
-/// Runs an upload's import to its end in the background, holding a lock on
-/// the file meanwhile (so no other server resumes it), then removes the file.
+/// The file opened and locked (exclusively, without waiting), if it can be.
+fn lock(path: &std::path::Path) -> Option<std::fs::File> {
+    let f = std::fs::File::open(path).ok()?;
+    f.try_lock().ok()?;
+    Some(f)
+}
+
+/// Whether an import (of this server or another) holds the file's lock.
+fn in_use(path: &std::path::Path) -> bool {
+    std::fs::File::open(path)
+        .is_ok_and(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
+}
+
+/// Runs an upload's import to its end in the background, holding the file's
+/// lock (`held`) meanwhile, so no other server resumes it and a second upload
+/// of it starts nothing; then removes the file.
 fn run_upload(
     app: std::sync::Arc<hongdun_app::App>,
     ctx: AuditCtx,
     job: ImportJob,
     path: std::path::PathBuf,
     opts: ImportOptions,
+    held: Option<std::fs::File>,
 ) {
     tokio::spawn(async move {
-        let held =
-            std::fs::File::open(&path).and_then(|f| f.try_lock().map(|()| f).map_err(Into::into));
-        if let Err(e) = &held {
-            tracing::warn!(job = job.id, error = %e, "upload not locked");
-        }
         if let Err(e) = app
             .run_import(&ctx, job.clone(), &path, &opts, &|_| {})
             .await
@@ -165,12 +184,13 @@ pub async fn resume_uploads(app: &std::sync::Arc<hongdun_app::App>) -> Vec<i64> 
             Ok(job) => job,
             Err(_) => continue,
         };
-        let free = std::fs::File::open(&path).is_ok_and(|f| f.try_lock().is_ok());
+        let Some(held) = lock(&path) else {
+            continue;
+        };
         let file = path.clone();
-        let ours = free
-            && tokio::task::spawn_blocking(move || hongdun_app::import::sha256_file(&file))
-                .await
-                .is_ok_and(|sha| sha.is_ok_and(|sha| sha == job.file_sha256));
+        let ours = tokio::task::spawn_blocking(move || hongdun_app::import::sha256_file(&file))
+            .await
+            .is_ok_and(|sha| sha.is_ok_and(|sha| sha == job.file_sha256));
         if !ours {
             continue;
         }
@@ -199,7 +219,7 @@ pub async fn resume_uploads(app: &std::sync::Arc<hongdun_app::App>) -> Vec<i64> 
             "resuming an uploaded import cut off when the server stopped"
         );
         resumed.push(id);
-        run_upload(app.clone(), ctx, job, path, opts);
+        run_upload(app.clone(), ctx, job, path, opts, Some(held));
     }
     resumed
 }
