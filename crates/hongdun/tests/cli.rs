@@ -482,6 +482,32 @@ fn a_server_killed_mid_upload_resumes_the_import() {
         .and_then(|r| r.split('"').next())
         .expect("a CSRF token")
         .to_owned();
+    // An upload broken off mid-way (the client gone after 4 KiB of 20 MB)
+    // leaves no file behind.
+    {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "POST /api/v1/imports/entities HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\
+             x-csrf-token: {csrf}\r\nContent-Length: 20000000\r\n\r\n",
+            cookies.join("; ")
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&[b'x'; 4096]).unwrap();
+    }
+    let uploads = server_tmp.join("hongdun-uploads");
+    let started = std::time::Instant::now();
+    while !uploads.exists() {
+        assert!(started.elapsed().as_secs() < 10, "the upload never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    while std::fs::read_dir(&uploads).unwrap().next().is_some() {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "a broken-off upload stayed behind"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let bytes = std::fs::read(&csv).unwrap();
     let cookie = cookies.join("; ");
     let upload = || {
@@ -528,7 +554,7 @@ fn a_server_killed_mid_upload_resumes_the_import() {
     let parts: Vec<&str> = left[0].split(' ').collect();
     assert_eq!(parts[0], "running", "killed mid-way: {left:?}");
     assert!(parts[1].parse::<i64>().unwrap() < 150_000, "{left:?}");
-    let waiting = server_tmp.join("hongdun-uploads").join("job-1.upload");
+    let waiting = uploads.join("job-1.upload");
     assert!(waiting.exists(), "the upload waits under its job's name");
 
     // Started again, the server finishes the job by itself.

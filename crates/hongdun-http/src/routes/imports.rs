@@ -61,16 +61,24 @@ pub async fn upload_entities(
     let dir = uploads_dir();
     tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
     let path = dir.join(format!("{}.upload", uuid::Uuid::new_v4().simple()));
-    let mut file = tokio::fs::File::create(&path).await.map_err(internal)?;
-    let mut stream = body.into_data_stream();
-    use futures_util::StreamExt;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::bad_request("invalid_body", format!("上传中断：{e}"), None))?;
-        file.write_all(&chunk).await.map_err(internal)?;
+    let received = async {
+        let mut file = tokio::fs::File::create(&path).await.map_err(internal)?;
+        let mut stream = body.into_data_stream();
+        use futures_util::StreamExt;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::bad_request("invalid_body", format!("上传中断：{e}"), None)
+            })?;
+            file.write_all(&chunk).await.map_err(internal)?;
+        }
+        file.flush().await.map_err(internal)
     }
-    file.flush().await.map_err(internal)?;
-    drop(file);
+    .await;
+    if let Err(e) = received {
+        // A broken-off upload leaves nothing behind.
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(e);
+    }
     let opts = ImportOptions {
         mode,
         file_name: Some(file_name),
