@@ -38,6 +38,14 @@ pub struct HttpConfig {
     /// The address the public reaches this server at, for QR codes
     /// (default: from the request's Host header).
     pub public_url: Option<String>,
+    /// Where uploads wait while their import runs, one file per job, so a
+    /// server stopped mid-import resumes them when it starts again.
+    pub upload_dir: std::path::PathBuf,
+}
+
+/// The temp directory's `hongdun-uploads`.
+pub fn default_upload_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("hongdun-uploads")
 }
 
 impl Default for HttpConfig {
@@ -48,6 +56,7 @@ impl Default for HttpConfig {
             body_limit_bytes: 1024 * 1024 * 1024,
             public_rate_per_minute: 120,
             public_url: None,
+            upload_dir: default_upload_dir(),
         }
     }
 }
@@ -207,8 +216,9 @@ pub async fn serve(
     let app = state.app.clone();
     // In the background: finding them hashes each waiting upload.
     let resuming = app.clone();
+    let uploads = state.http.upload_dir.clone();
     tokio::spawn(async move {
-        let resumed = routes::imports::resume_uploads(&resuming).await;
+        let resumed = routes::imports::resume_uploads(&resuming, &uploads).await;
         if !resumed.is_empty() {
             tracing::info!(jobs = ?resumed, "uploaded imports resumed");
         }

@@ -18,6 +18,10 @@ pub struct Config {
     pub public_rate_per_minute: u32,
     /// The address the public reaches the server at (for QR codes).
     pub public_url: Option<String>,
+    /// Where uploads wait while their import runs (default: the temp
+    /// directory's `hongdun-uploads`). Somewhere that survives a restart lets
+    /// a server resume an import cut off by a reboot.
+    pub upload_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -33,6 +37,7 @@ impl Default for Config {
             lockout_minutes: 15,
             public_rate_per_minute: 120,
             public_url: None,
+            upload_dir: None,
         }
     }
 }
@@ -50,6 +55,7 @@ impl std::fmt::Debug for Config {
             .field("lockout_minutes", &self.lockout_minutes)
             .field("public_rate_per_minute", &self.public_rate_per_minute)
             .field("public_url", &self.public_url)
+            .field("upload_dir", &self.upload_dir)
             .finish()
     }
 }
@@ -65,6 +71,7 @@ struct FileConfig {
     trust_forwarded_for: Option<bool>,
     public_rate_per_minute: Option<i64>,
     public_url: Option<String>,
+    upload_dir: Option<std::path::PathBuf>,
     auth: Option<FileAuth>,
 }
 
@@ -188,6 +195,7 @@ impl Config {
                     check_range("public_rate_per_minute", v, 0..=1_000_000_000)? as u32;
             }
             c.public_url = f.public_url.or(c.public_url);
+            c.upload_dir = f.upload_dir.or(c.upload_dir);
             if let Some(v) = auth.session_hours {
                 c.session_hours = check_range("auth.session_hours", v, 1..=720)?;
             }
@@ -219,6 +227,9 @@ impl Config {
         }
         if let Some(v) = env("HONGDUN_PUBLIC_URL") {
             c.public_url = Some(v);
+        }
+        if let Some(v) = env("HONGDUN_UPLOAD_DIR") {
+            c.upload_dir = Some(v.into());
         }
         if let Some(v) = env("HONGDUN_SESSION_HOURS") {
             c.session_hours = parse_int("HONGDUN_SESSION_HOURS", &v, 1..=720)?;
@@ -337,6 +348,17 @@ mod tests {
         .unwrap();
         assert_eq!(c.db, "sqlite://flag.db");
         assert_eq!(c.bind, "127.0.0.1:9000");
+        assert_eq!(c.upload_dir, None);
+        let with_dir = "upload_dir = \"/var/lib/hongdun/uploads\"\n";
+        let c = Config::layer(Some(("t.toml", with_dir)), &env(&[]), &Flags::default()).unwrap();
+        assert_eq!(c.upload_dir, Some("/var/lib/hongdun/uploads".into()));
+        let c = Config::layer(
+            Some(("t.toml", with_dir)),
+            &env(&[("HONGDUN_UPLOAD_DIR", "/srv/uploads")]),
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(c.upload_dir, Some("/srv/uploads".into()));
     }
 
     #[test]

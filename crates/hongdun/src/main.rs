@@ -320,6 +320,10 @@ async fn serve(app: Arc<App>, cfg: &Config, bind: &str) -> anyhow::Result<()> {
             trust_forwarded_for: cfg.trust_forwarded_for,
             public_rate_per_minute: cfg.public_rate_per_minute,
             public_url: cfg.public_url.clone(),
+            upload_dir: cfg
+                .upload_dir
+                .clone()
+                .unwrap_or_else(hongdun_http::default_upload_dir),
             ..Default::default()
         }),
         metrics: Default::default(),

@@ -378,14 +378,16 @@ fn killed_import_resumes_to_the_same_state() {
     assert_eq!(query_rows(&whole, totals), query_rows(&cut, totals));
 }
 
-/// `hongdun serve` on a free port, with `tmp` as its temp directory (where
-/// uploads wait); the child and the address it printed.
+/// `hongdun serve` on a free port, with `tmp` as its temp directory and
+/// `tmp/uploads` as the directory where uploads wait; the child and the
+/// address it printed.
 fn serve(db: &str, tmp: &std::path::Path) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_hongdun"))
         .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
         .env("HONGDUN_LOG", "warn")
         .env("TMPDIR", tmp)
+        .env("HONGDUN_UPLOAD_DIR", tmp.join("uploads"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -494,7 +496,7 @@ fn a_server_killed_mid_upload_resumes_the_import() {
         s.write_all(head.as_bytes()).unwrap();
         s.write_all(&[b'x'; 4096]).unwrap();
     }
-    let uploads = server_tmp.join("hongdun-uploads");
+    let uploads = server_tmp.join("uploads");
     let started = std::time::Instant::now();
     while !uploads.exists() {
         assert!(started.elapsed().as_secs() < 10, "the upload never started");

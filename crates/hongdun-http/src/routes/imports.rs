@@ -58,7 +58,7 @@ pub async fn upload_entities(
         .take(200)
         .collect();
     // The upload goes to disk as it arrives: memory stays flat whatever its size.
-    let dir = uploads_dir();
+    let dir = s.http.upload_dir.clone();
     tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
     let path = dir.join(format!("{}.upload", uuid::Uuid::new_v4().simple()));
     let received = async {
@@ -95,7 +95,7 @@ pub async fn upload_entities(
     // Locked while its import runs (the lock stays with the file through the
     // rename below).
     let held = lock(&path);
-    let named = job_file(job.id);
+    let named = job_file(&dir, job.id);
     if in_use(&named) {
         // The same file uploaded again while its import runs: the same job
         // answers, and nothing starts twice.
@@ -116,15 +116,11 @@ pub async fn upload_entities(
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
-/// Where uploads wait while their import runs, one file per job
-/// (`job-ID.upload`): a server stopped mid-import (killed, power cut) finds
-/// them when it starts again and resumes each job after its last batch.
-pub fn uploads_dir() -> std::path::PathBuf {
-    std::env::temp_dir().join("hongdun-uploads")
-}
-
-fn job_file(id: i64) -> std::path::PathBuf {
-    uploads_dir().join(format!("job-{id}.upload"))
+/// An upload waiting for its job's import, in `HttpConfig::upload_dir`: a
+/// server stopped mid-import (killed, power cut) finds it when it starts
+/// again and resumes the job after its last batch.
+fn job_file(dir: &std::path::Path, id: i64) -> std::path::PathBuf {
+    dir.join(format!("job-{id}.upload"))
 }
 
 /// The file opened and locked (exclusively, without waiting), if it can be.
@@ -168,14 +164,17 @@ fn run_upload(
 }
 
 /// Resumes the imports that a stopped server left running, from the uploads
-/// still waiting in `uploads_dir`: each job from its last committed batch,
+/// still waiting in `dir`: each job from its last committed batch,
 /// in the background, as its uploader's office. A file is taken only if it
 /// is this database's job's file (the same SHA-256: the directory may serve
 /// other databases too) and no running server holds its lock; the file of a
 /// job that is over is removed. Returns the jobs resumed.
-pub async fn resume_uploads(app: &std::sync::Arc<hongdun_app::App>) -> Vec<i64> {
+pub async fn resume_uploads(
+    app: &std::sync::Arc<hongdun_app::App>,
+    dir: &std::path::Path,
+) -> Vec<i64> {
     let mut resumed = Vec::new();
-    let Ok(mut dir) = tokio::fs::read_dir(uploads_dir()).await else {
+    let Ok(mut dir) = tokio::fs::read_dir(dir).await else {
         return resumed;
     };
     while let Ok(Some(entry)) = dir.next_entry().await {
