@@ -3,6 +3,12 @@
 # reading a generated workbook (the sheet streamed a cell at a time).
 #
 #   bench/import-xlsx.sh [ROWS]        default: 1000000 (a sheet holds at most 1,048,575)
+#   SHARED=1 bench/import-xlsx.sh [ROWS]
+#
+# The generator writes text cells inline. With SHARED=1 the workbook is instead
+# `hongdun gen entities`'s CSV written as Excel saves it, every text in the
+# shared-strings table, which the reader holds whole (bench/csv2xlsx.py; needs
+# `pip install xlsxwriter`).
 #
 # Needs a release build (`cargo build --release -p hongdun`) and GNU time.
 set -euo pipefail
@@ -12,8 +18,15 @@ DIR=${BENCH_DIR:-target/bench}
 ROWS=${1:-1000000}
 mkdir -p "$DIR"
 
-BOOK="$DIR/xlsx-$ROWS/entities.xlsx"
-[ -f "$BOOK" ] || "$BIN" gen --scale "$ROWS" --format xlsx --out "$DIR/xlsx-$ROWS" >/dev/null
+if [ -n "${SHARED:-}" ]; then
+  CSV="$DIR/entities-$ROWS.csv"
+  [ -f "$CSV" ] || "$BIN" gen entities --rows "$ROWS" --seed 1 --out "$CSV" >/dev/null
+  BOOK="$DIR/shared-$ROWS.xlsx"
+  [ -f "$BOOK" ] || python3 bench/csv2xlsx.py "$CSV" "$BOOK"
+else
+  BOOK="$DIR/xlsx-$ROWS/entities.xlsx"
+  [ -f "$BOOK" ] || "$BIN" gen --scale "$ROWS" --format xlsx --out "$DIR/xlsx-$ROWS" >/dev/null
+fi
 
 field() { grep "$1" "$2" | sed 's/.*: //'; }
 secs() { awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }' <<<"$1"; }
