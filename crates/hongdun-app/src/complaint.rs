@@ -1504,19 +1504,7 @@ fn case_columns(
     headers: &[String],
     row_no: i64,
 ) -> (Vec<(&'static str, usize, String)>, Vec<ImportError>) {
-    let mut cols: Vec<(&'static str, usize, String)> = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        let n = crate::import::normalize_header(h);
-        if let Some((f, _)) = CASE_HEADERS.iter().find(|(_, names)| {
-            names
-                .iter()
-                .any(|x| crate::import::normalize_header(x) == n)
-        }) {
-            if !cols.iter().any(|(g, ..)| g == f) {
-                cols.push((f, i, h.trim().to_owned()));
-            }
-        }
-    }
+    let cols = crate::import::ColumnMap::matching(CASE_HEADERS, headers).cols;
     let mut errors = Vec::new();
     for (f, label) in [
         ("external_no", "登记编号"),

@@ -152,16 +152,20 @@ pub(crate) fn normalize_header(h: &str) -> String {
 /// Which column holds each field, and the header text shown in error reports.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnMap {
-    cols: Vec<(&'static str, usize, String)>,
+    /// (field, column index, header as written), the first column of each field.
+    pub(crate) cols: Vec<(&'static str, usize, String)>,
     pub ignored: Vec<String>,
 }
 
 impl ColumnMap {
-    pub fn from_headers(headers: &[String]) -> Result<Self, Vec<ImportError>> {
+    /// The columns of `headers` that `table` names (field, then its
+    /// spellings, compared normalised); the first column of a field wins,
+    /// and the other headers are ignored.
+    pub(crate) fn matching(table: &[(&'static str, &[&str])], headers: &[String]) -> Self {
         let mut map = ColumnMap::default();
         for (i, h) in headers.iter().enumerate() {
             let n = normalize_header(h);
-            let field = HEADERS
+            let field = table
                 .iter()
                 .find(|(_, names)| names.iter().any(|x| normalize_header(x) == n));
             match field {
@@ -172,6 +176,11 @@ impl ColumnMap {
                 _ => {}
             }
         }
+        map
+    }
+
+    pub fn from_headers(headers: &[String]) -> Result<Self, Vec<ImportError>> {
+        let map = Self::matching(HEADERS, headers);
         let has = |f: &str| map.cols.iter().any(|(g, ..)| *g == f);
         let mut missing = Vec::new();
         if !has("name") {

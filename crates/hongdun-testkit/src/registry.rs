@@ -760,9 +760,14 @@ pub async fn upload_and_progress(w: &World) {
     );
 }
 
-pub async fn import_xlsx(w: &World) {
+/// Imports a spreadsheet fixture (`fixtures/NAME`): two good rows and one
+/// bad credit code; the first business, 92331023MAXL00014F, was established
+/// 2018-07-09 with 10.5 万元 and 3 staff in 331023001. The job and that business.
+async fn import_fixture(w: &World, name: &str) -> (ImportJob, Entity) {
     let ctx = AuditCtx::system("test");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/entities.xlsx");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
     let job = w
         .app
         .import_entities(&ctx, &path, &ImportOptions::default(), &|_| {})
@@ -782,6 +787,11 @@ pub async fn import_xlsx(w: &World) {
         (e.capital, e.employees, e.township_code.as_deref()),
         (Some(105_000), Some(3), Some("331023001"))
     );
+    (job, e)
+}
+
+pub async fn import_xlsx(w: &World) {
+    let (job, _) = import_fixture(w, "entities.xlsx").await;
     let errors = w.store.import_errors(job.id).await.unwrap();
     assert_eq!(
         (errors[0].row_no, errors[0].code.as_str()),
@@ -793,28 +803,8 @@ pub async fn import_xlsx(w: &World) {
 /// sheet of instructions, then the register under a title line. Errors name
 /// the row Excel shows.
 pub async fn import_xls(w: &World) {
-    let ctx = AuditCtx::system("test");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/entities.xls");
-    let job = w
-        .app
-        .import_entities(&ctx, &path, &ImportOptions::default(), &|_| {})
-        .await
-        .unwrap();
-    assert_eq!(
-        (job.status.as_str(), job.rows_ok, job.rows_failed),
-        ("done", 2, 1)
-    );
-    let e = w
-        .store
-        .entity_by_uscc(&ScopeFilter::All, "92331023MAXL00014F")
-        .await
-        .unwrap();
+    let (job, e) = import_fixture(w, "entities.xls").await;
     assert_eq!(e.name, "天台县赤城街道旧表格面馆");
-    assert_eq!(e.established.unwrap().to_string(), "2018-07-09");
-    assert_eq!(
-        (e.capital, e.employees, e.township_code.as_deref()),
-        (Some(105_000), Some(3), Some("331023001"))
-    );
     let other = w
         .store
         .entity_by_uscc(&ScopeFilter::All, "91331023MAXL00022D")

@@ -241,23 +241,24 @@ const REGISTER: &str = "SELECT uscc || '|' || name || '|' || kind || '|' || COAL
      || '|' || COALESCE(township_code,'') || '|' || COALESCE(CAST(unit_id AS TEXT),'') || '|' || status || '|' \
      || COALESCE(established,'') || '|' || COALESCE(CAST(capital AS TEXT),'') || '|' || tags FROM entity ORDER BY uscc";
 
-/// Kill an import mid-way, run it again, and get exactly the state of an
-/// uninterrupted run: no half batch, no row lost, no row twice.
-#[test]
-fn killed_import_resumes_to_the_same_state() {
-    let dir = tmp();
-    let csv = dir.0.join("big.csv");
+/// A generated register file of `rows` rows (2% of them bad) and two demo
+/// databases with no businesses yet: (the file, "whole.db", "cut.db").
+fn file_and_two_registers(
+    dir: &std::path::Path,
+    rows: &str,
+    seed: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let csv = dir.join("big.csv");
     let gen = Command::new(env!("CARGO_BIN_EXE_hongdun"))
         .args([
-            "gen", "entities", "--rows", "60000", "--seed", "42", "--dirty", "0.02", "--out",
+            "gen", "entities", "--rows", rows, "--seed", seed, "--dirty", "0.02", "--out",
         ])
         .arg(&csv)
         .output()
         .unwrap();
     assert!(gen.status.success(), "{}", text(&gen));
-
-    let whole = dir.0.join("whole.db");
-    let cut = dir.0.join("cut.db");
+    let whole = dir.join("whole.db");
+    let cut = dir.join("cut.db");
     for db in [&whole, &cut] {
         let o = hongdun(
             &format!("sqlite://{}", db.display()),
@@ -266,6 +267,37 @@ fn killed_import_resumes_to_the_same_state() {
         );
         assert!(o.status.success(), "{}", text(&o));
     }
+    (csv, whole, cut)
+}
+
+/// The import into `cut` (interrupted, then resumed) ended as the one into
+/// `whole` did: the same businesses (more than `at_least`), the same error
+/// report, the same job totals.
+fn assert_same_import(whole: &std::path::Path, cut: &std::path::Path, at_least: usize) {
+    let a = query_rows(whole, REGISTER);
+    let b = query_rows(cut, REGISTER);
+    assert!(a.len() > at_least, "{}", a.len());
+    assert_eq!(a.len(), b.len());
+    assert!(
+        a == b,
+        "the resumed import differs from the uninterrupted one"
+    );
+    let report = "SELECT row_no || ' ' || code FROM import_error ORDER BY row_no, code";
+    assert_eq!(
+        query_rows(whole, report),
+        query_rows(cut, report),
+        "the same error report"
+    );
+    let totals = "SELECT rows_total || ' ' || rows_ok || ' ' || rows_failed || ' ' || status FROM import_job";
+    assert_eq!(query_rows(whole, totals), query_rows(cut, totals));
+}
+
+/// Kill an import mid-way, run it again, and get exactly the state of an
+/// uninterrupted run: no half batch, no row lost, no row twice.
+#[test]
+fn killed_import_resumes_to_the_same_state() {
+    let dir = tmp();
+    let (csv, whole, cut) = file_and_two_registers(&dir.0, "60000", "42");
     let o = hongdun(
         &format!("sqlite://{}", whole.display()),
         &[
@@ -345,14 +377,7 @@ fn killed_import_resumes_to_the_same_state() {
         None,
     );
     assert!(o.status.success(), "{}", text(&o));
-    let a = query_rows(&whole, REGISTER);
-    let b = query_rows(&cut, REGISTER);
-    assert!(a.len() > 55_000, "{}", a.len());
-    assert_eq!(a.len(), b.len());
-    assert!(
-        a == b,
-        "the resumed import differs from the uninterrupted one"
-    );
+    assert_same_import(&whole, &cut, 55_000);
     // The resumed import rebuilt the search index: it matches its content
     // (FTS5's own check fails on any missing or stray term) and answers a
     // two-character word as the uninterrupted run's does.
@@ -368,14 +393,6 @@ fn killed_import_resumes_to_the_same_state() {
     let hits = query_rows(&whole, found);
     assert!(hits.len() > 100, "{}", hits.len());
     assert_eq!(hits, query_rows(&cut, found));
-    let report = "SELECT row_no || ' ' || code FROM import_error ORDER BY row_no, code";
-    assert_eq!(
-        query_rows(&whole, report),
-        query_rows(&cut, report),
-        "the same error report"
-    );
-    let totals = "SELECT rows_total || ' ' || rows_ok || ' ' || rows_failed || ' ' || status FROM import_job";
-    assert_eq!(query_rows(&whole, totals), query_rows(&cut, totals));
 }
 
 /// `hongdun serve` on a free port, with `tmp` as its temp directory and
@@ -436,25 +453,7 @@ fn a_server_killed_mid_upload_resumes_the_import() {
     let dir = tmp();
     let server_tmp = dir.0.join("tmp");
     std::fs::create_dir_all(&server_tmp).unwrap();
-    let csv = dir.0.join("big.csv");
-    let gen = Command::new(env!("CARGO_BIN_EXE_hongdun"))
-        .args([
-            "gen", "entities", "--rows", "150000", "--seed", "7", "--dirty", "0.02", "--out",
-        ])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(gen.status.success(), "{}", text(&gen));
-    let whole = dir.0.join("whole.db");
-    let cut = dir.0.join("cut.db");
-    for db in [&whole, &cut] {
-        let o = hongdun(
-            &format!("sqlite://{}", db.display()),
-            &["demo", "--no-serve", "--entities", "0"],
-            None,
-        );
-        assert!(o.status.success(), "{}", text(&o));
-    }
+    let (csv, whole, cut) = file_and_two_registers(&dir.0, "150000", "7");
     let o = hongdun(
         &format!("sqlite://{}", whole.display()),
         &["import", "entities", csv.to_str().unwrap()],
@@ -574,16 +573,7 @@ fn a_server_killed_mid_upload_resumes_the_import() {
     }
     server.kill().unwrap();
     server.wait().unwrap();
-    let totals = "SELECT rows_total || ' ' || rows_ok || ' ' || rows_failed || ' ' || status FROM import_job";
-    assert_eq!(query_rows(&whole, totals), query_rows(&cut, totals));
-    let a = query_rows(&whole, REGISTER);
-    assert!(a.len() > 140_000, "{}", a.len());
-    assert!(
-        a == query_rows(&cut, REGISTER),
-        "the resumed import differs from the uninterrupted one"
-    );
-    let report = "SELECT row_no || ' ' || code FROM import_error ORDER BY row_no, code";
-    assert_eq!(query_rows(&whole, report), query_rows(&cut, report));
+    assert_same_import(&whole, &cut, 140_000);
     assert!(
         !waiting.exists(),
         "the upload is removed once its import is done"
