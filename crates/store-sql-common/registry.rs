@@ -964,6 +964,43 @@ impl ImportStore for Backend {
         job_from(&qb.build().fetch_one(&self.pool).await.map_err(map_err)?)
     }
 
+    async fn list_import_jobs(
+        &self,
+        scope: &ScopeFilter,
+        q: &ImportJobQuery,
+    ) -> StoreResult<Page<ImportJob>> {
+        let filters = |qb: &mut QueryBuilder<'_, Db>| {
+            qb.push(" WHERE TRUE");
+            if let Some(kind) = &q.kind {
+                qb.push(" AND kind = ").push_bind(kind.clone());
+            }
+            if let Some(status) = &q.status {
+                qb.push(" AND status = ").push_bind(status.clone());
+            }
+            push_scope(qb, scope, "unit_id", None);
+        };
+        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM import_job");
+        filters(&mut count);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {JOB_COLS} FROM import_job"));
+        filters(&mut qb);
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(q.paging.per_page)
+            .push(" OFFSET ")
+            .push_bind(q.paging.offset());
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        Ok(Page {
+            items: rows.iter().map(job_from).collect::<StoreResult<_>>()?,
+            total,
+            page: q.paging.page,
+            per_page: q.paging.per_page,
+        })
+    }
+
     async fn commit_import_batch(
         &self,
         ctx: &AuditCtx,

@@ -253,7 +253,15 @@ await scenario('import a file with bad rows and download its error report', asyn
   for (const expected of [/\n4,统一社会信用代码,uscc_checksum,/, /\n5,企业名称,required,/, /\n6,成立日期,date_invalid,/]) {
     assert.match(report, expected, report)
   }
+  // The history lists it, newest first; a click on it shows it again after a reload.
+  const first = '[data-test=import-history] .el-table__row >> nth=0'
+  await page.waitForFunction(() => document.querySelector('[data-test=import-history] .el-table__row')?.textContent?.includes('upload.csv'))
+  assert.match(await page.textContent(first), /已完成/)
   await page.screenshot({ path: join(OUT, 'import-done-desktop.png') })
+  await page.reload()
+  await page.click(first)
+  await page.waitForSelector('[data-test=job]')
+  assert.equal((await page.textContent('[data-test=rows-failed]')).trim(), '3')
   await page.context().close()
 })
 

@@ -8,12 +8,57 @@
 use crate::registry::{check_entity_owned, CheckMode, Jurisdictions, RawEntity};
 use crate::{App, AppError, AppResult};
 use chrono::Utc;
-use hongdun_store::{AuditCtx, ImportBatch, ImportError, ImportJob, StoreError};
+use hongdun_store::{
+    AuditCtx, ImportBatch, ImportError, ImportJob, ImportJobQuery, Page, StoreError,
+};
 use sha2::{Digest, Sha256};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub const KIND_ENTITIES: &str = "entities";
+
+/// How long a job may say `running` with no batch committed, and no import
+/// of this process running it, before the history calls it stalled: a
+/// command-line import killed, or a server that lost the upload it was
+/// reading. Well above the longest silent step of a live import (the index
+/// builds after a first load: about a minute for ten million businesses).
+pub const IMPORT_STALL_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// An import job as the console and the API show it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportJobView {
+    #[serde(flatten)]
+    pub job: ImportJob,
+    /// Running by its status, but no import runs it here and nothing has been
+    /// committed for `IMPORT_STALL_AFTER` (10 minutes): most likely cut off.
+    /// Its committed batches are kept; the same file imported again (uploaded,
+    /// or the same command) resumes it after the last one.
+    pub stalled: bool,
+}
+
+/// The jobs this process is importing (`App::live_imports`), each removed
+/// when its run ends, however it ends.
+pub(crate) struct LiveImport<'a> {
+    live: &'a std::sync::Mutex<std::collections::HashSet<i64>>,
+    id: i64,
+}
+
+impl<'a> LiveImport<'a> {
+    fn start(live: &'a std::sync::Mutex<std::collections::HashSet<i64>>, id: i64) -> Self {
+        live.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
+        Self { live, id }
+    }
+}
+
+impl Drop for LiveImport<'_> {
+    fn drop(&mut self) {
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
+}
 
 /// Header spellings (normalised: no spaces, no brackets' contents) for each field.
 const HEADERS: &[(&str, &[&str])] = &[
@@ -1017,10 +1062,24 @@ impl App {
         progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> AppResult<ImportJob> {
         let started = std::time::Instant::now();
+        let _live = LiveImport::start(&self.live_imports, job.id);
         let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         // A first load into an empty register builds its secondary indexes once,
         // at the end, instead of row by row.
         self.store.begin_bulk_load(job.id).await?;
+        // A sign of life before the first batch, which may be minutes away
+        // when a large file resumes (its committed rows are read again and
+        // skipped): a resumed job's last change is that of its cut-off run.
+        self.store
+            .commit_import_batch(
+                ctx,
+                job.id,
+                ImportBatch {
+                    checkpoint_row: job.checkpoint_row,
+                    ..Default::default()
+                },
+            )
+            .await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(2);
         let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut reader = Reader {
@@ -1145,6 +1204,38 @@ impl App {
     pub async fn import_report_for(&self, p: &crate::Principal, id: i64) -> AppResult<String> {
         let job = self.import_job(p, id).await?;
         self.import_report_csv(job.id).await
+    }
+
+    /// A job with whether it looks cut off (see `ImportJobView::stalled`).
+    pub fn import_job_view(&self, job: ImportJob) -> ImportJobView {
+        let stalled = job.status == "running"
+            && Utc::now() - job.updated_at > IMPORT_STALL_AFTER
+            && !self
+                .live_imports
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&job.id);
+        ImportJobView { job, stalled }
+    }
+
+    /// The import history in `p`'s scope, newest first.
+    pub async fn import_jobs(
+        &self,
+        p: &crate::Principal,
+        q: &ImportJobQuery,
+    ) -> AppResult<Page<ImportJobView>> {
+        let scope = self.authorize(p, "registry:entity:import").await?;
+        let page = self.store.list_import_jobs(&scope, q).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|j| self.import_job_view(j))
+                .collect(),
+            total: page.total,
+            page: page.page,
+            per_page: page.per_page,
+        })
     }
 }
 

@@ -114,6 +114,8 @@ pub struct App {
     cameras: CacheSlot<food::CameraMap>,
     /// One reader of the camera list at a time; the others use the old list.
     cameras_loading: tokio::sync::Mutex<()>,
+    /// The import jobs this process is running (see `import::LiveImport`).
+    live_imports: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 /// How the caller proved who they are.
@@ -197,6 +199,7 @@ impl App {
             online_window: CacheSlot::new(),
             cameras: CacheSlot::new(),
             cameras_loading: tokio::sync::Mutex::new(()),
+            live_imports: Default::default(),
         }
     }
 

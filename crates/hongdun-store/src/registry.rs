@@ -346,4 +346,21 @@ pub trait ImportStore {
         message: Option<&str>,
     ) -> StoreResult<ImportJob>;
     async fn import_errors(&self, job_id: i64) -> StoreResult<Vec<ImportError>>;
+    /// The import history: jobs in `scope` (by the unit of the person who
+    /// started them), newest first.
+    async fn list_import_jobs(
+        &self,
+        scope: &ScopeFilter,
+        q: &ImportJobQuery,
+    ) -> StoreResult<Page<ImportJob>>;
+}
+
+/// Filters of the import history.
+#[derive(Debug, Clone, Default)]
+pub struct ImportJobQuery {
+    /// `entities` (the only kind so far).
+    pub kind: Option<String>,
+    /// running, done or failed.
+    pub status: Option<String>,
+    pub paging: Paging,
 }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 pub struct TestApp {
     pub addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Uploads wait here, apart from every other test's.
+    pub uploads: crate::TempDir,
 }
 
 impl Drop for TestApp {
@@ -66,9 +68,13 @@ impl TestApp {
     pub async fn spawn(world: &World) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let uploads = crate::TempDir::new();
         let state = AppState {
             app: world.app.clone(),
-            http: Arc::new(HttpConfig::default()),
+            http: Arc::new(HttpConfig {
+                upload_dir: uploads.0.clone(),
+                ..HttpConfig::default()
+            }),
             metrics: Default::default(),
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -82,6 +88,7 @@ impl TestApp {
         TestApp {
             addr,
             shutdown: Some(tx),
+            uploads,
         }
     }
 

@@ -760,6 +760,131 @@ pub async fn upload_and_progress(w: &World) {
     );
 }
 
+/// Uploads `body` as `name`; the job as the upload answers.
+async fn upload(c: &crate::http::Client, name: &str, body: Vec<u8>) -> serde_json::Value {
+    let r = c
+        .post_bytes(&format!("/api/v1/imports/entities?file_name={name}"), body)
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    r.json
+}
+
+/// Polls job `id` until it is no longer running.
+async fn finished(c: &crate::http::Client, id: i64) -> serde_json::Value {
+    for _ in 0..200 {
+        let j = c.get(&format!("/api/v1/imports/{id}")).await.ok();
+        if j["status"] != "running" {
+            return j;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import {id} still running");
+}
+
+/// The import history: each county sees its own jobs, newest first, filtered
+/// and paged. A job left running with nothing committed for ten minutes and
+/// no import of the server's own running it is called stalled; uploading its
+/// file again resumes it and finishes it.
+pub async fn import_history(w: &World) {
+    let app = TestApp::spawn(w).await;
+    let food = app.login("a_food").await;
+    let b = app.login("b_food").await;
+    let first = upload(&food, "bad.csv", bad_file().into_bytes()).await;
+    assert_eq!(first["stalled"], false);
+    let first = finished(&food, first["id"].as_i64().unwrap()).await;
+    assert_eq!(first["status"], "done");
+    let b_job = upload(
+        &b,
+        "b.csv",
+        bad_file().replace("331023", "330482").into_bytes(),
+    )
+    .await;
+    finished(&b, b_job["id"].as_i64().unwrap()).await;
+
+    // A job cut off a quarter of an hour ago, as a killed command-line
+    // import leaves it: running, its file's hash, one batch committed.
+    let cut_file = [
+        "统一社会信用代码,企业名称,乡镇街道代码".to_owned(),
+        format!("{},天台县断点续传面馆,331023001", uscc('2', "331023", 61)),
+        format!("{},天台县断点续传超市,331023002", uscc('2', "331023", 62)),
+    ]
+    .join("\n")
+    .into_bytes();
+    let dir = crate::TempDir::new();
+    std::fs::write(dir.0.join("cut.csv"), &cut_file).unwrap();
+    let sha = hongdun_app::import::sha256_file(&dir.0.join("cut.csv")).unwrap();
+    let ctx = AuditCtx {
+        actor_user_id: None,
+        actor_name: "cli".into(),
+        unit_id: first["unit_id"].as_i64().map(hongdun_core::ids::UnitId),
+        request_id: None,
+    };
+    let cut = w
+        .store
+        .create_import_job(&ctx, "entities", "cut.csv", &sha, "strict")
+        .await
+        .unwrap();
+    let at = (chrono::Utc::now() - chrono::TimeDelta::minutes(15)).to_rfc3339();
+    w.raw
+        .exec(&format!(
+            "UPDATE import_job SET updated_at = '{at}' WHERE id = {}",
+            cut.id
+        ))
+        .await;
+
+    let list = food.get("/api/v1/imports").await.ok();
+    assert_eq!(list["total"], 2, "{list}");
+    let rows: Vec<(i64, &str, bool)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["id"].as_i64().unwrap(),
+                j["status"].as_str().unwrap(),
+                j["stalled"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let first_id = first["id"].as_i64().unwrap();
+    assert_eq!(
+        rows,
+        vec![(cut.id, "running", true), (first_id, "done", false)],
+        "newest first, the other county's job not among them"
+    );
+    let theirs = b.get("/api/v1/imports").await.ok();
+    assert_eq!(theirs["total"], 1);
+    assert_eq!(theirs["items"][0]["id"], b_job["id"]);
+    let running = food.get("/api/v1/imports?status=running").await.ok();
+    assert_eq!(running["total"], 1);
+    assert_eq!(running["items"][0]["id"], cut.id);
+    let second = food.get("/api/v1/imports?per_page=1&page=2").await.ok();
+    assert_eq!(
+        (second["total"].as_i64(), second["items"][0]["id"].as_i64()),
+        (Some(2), Some(first_id))
+    );
+    let bad = food.get("/api/v1/imports?status=paused").await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.code(), "invalid_param");
+    assert_eq!(bad.json["fields"][0]["field"], "status", "{}", bad.text);
+    let ins = app.login("a_inspector1").await;
+    assert_eq!(ins.get("/api/v1/imports").await.status, 403);
+    let one = food.get(&format!("/api/v1/imports/{}", cut.id)).await.ok();
+    assert_eq!(one["stalled"], true);
+
+    // The same file uploaded again resumes the cut-off job and finishes it.
+    let again = upload(&food, "cut.csv", cut_file).await;
+    assert_eq!(
+        (again["id"].as_i64(), &again["stalled"]),
+        (Some(cut.id), &json!(false))
+    );
+    let done = finished(&food, cut.id).await;
+    assert_eq!(
+        (&done["status"], &done["stalled"], done["inserted"].as_i64()),
+        (&json!("done"), &json!(false), Some(2))
+    );
+}
+
 /// Imports a spreadsheet fixture (`fixtures/NAME`): two good rows and one
 /// bad credit code; the first business, 92331023MAXL00014F, was established
 /// 2018-07-09 with 10.5 万元 and 3 staff in 331023001. The job and that business.

@@ -9,6 +9,7 @@ hongdun_testkit::on_both_backends!(registry =>
     public_answers_hold_nothing_personal,
     staff_api_scope_and_export,
     upload_and_progress,
+    import_history,
     import_xlsx,
     import_xls,
     import_either_code_column,

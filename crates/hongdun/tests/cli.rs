@@ -555,7 +555,8 @@ fn a_server_killed_mid_upload_resumes_the_import() {
     let parts: Vec<&str> = left[0].split(' ').collect();
     assert_eq!(parts[0], "running", "killed mid-way: {left:?}");
     assert!(parts[1].parse::<i64>().unwrap() < 150_000, "{left:?}");
-    let waiting = uploads.join("job-1.upload");
+    let sha = query_rows(&cut, "SELECT file_sha256 FROM import_job").remove(0);
+    let waiting = uploads.join(format!("job-1-{sha}.upload"));
     assert!(waiting.exists(), "the upload waits under its job's name");
 
     // Started again, the server finishes the job by itself.

@@ -9,14 +9,15 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use hongdun_app::import::ImportOptions;
+use hongdun_app::import::{ImportJobView, ImportOptions};
 use hongdun_app::registry::CheckMode;
 use hongdun_app::AppError;
-use hongdun_store::{AuditCtx, ImportJob, ScopeFilter};
+use hongdun_store::{AuditCtx, ImportJobQuery, Page, ScopeFilter};
 use tokio::io::AsyncWriteExt;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/imports", get(list_jobs))
         .route("/api/v1/imports/entities", post(upload_entities))
         .route("/api/v1/imports/{id}", get(get_job))
         .route("/api/v1/imports/{id}/errors.csv", get(job_errors))
@@ -30,14 +31,14 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     params(("mode" = Option<String>, Query, description = "strict (default) or lenient"),
            ("file_name" = Option<String>, Query, description = "the original file name, for the job list")),
     request_body(content = Vec<u8>, description = "the CSV or XLSX file as the body", content_type = "application/octet-stream"),
-    responses((status = 202, body = ImportJob, description = "started; poll GET /api/v1/imports/{id}"),
+    responses((status = 202, body = ImportJobView, description = "started; poll GET /api/v1/imports/{id}"),
               (status = 403, body = ErrorBody)))]
 pub async fn upload_entities(
     State(s): State<AppState>,
     Auth(p): Auth,
     q: Params,
     body: Body,
-) -> ApiResult<(StatusCode, Json<ImportJob>)> {
+) -> ApiResult<(StatusCode, Json<ImportJobView>)> {
     s.app.authorize(&p, "registry:entity:import").await?;
     let mode = match q.text("mode") {
         None | Some("strict") => CheckMode::Strict,
@@ -95,12 +96,12 @@ pub async fn upload_entities(
     // Locked while its import runs (the lock stays with the file through the
     // rename below).
     let held = lock(&path);
-    let named = job_file(&dir, job.id);
+    let named = job_file(&dir, &job);
     if in_use(&named) {
         // The same file uploaded again while its import runs: the same job
         // answers, and nothing starts twice.
         let _ = tokio::fs::remove_file(&path).await;
-        return Ok((StatusCode::ACCEPTED, Json(job)));
+        return Ok((StatusCode::ACCEPTED, Json(s.app.import_job_view(job))));
     }
     // Named after its job from now on, so a server stopped mid-import finds
     // it again (`resume_uploads`). Uploading a file whose import was cut off
@@ -113,14 +114,32 @@ pub async fn upload_entities(
         }
     };
     run_upload(s.app.clone(), ctx, job.clone(), path, opts, held);
-    Ok((StatusCode::ACCEPTED, Json(job)))
+    // Not stalled: its import starts now.
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ImportJobView {
+            job,
+            stalled: false,
+        }),
+    ))
 }
 
 /// An upload waiting for its job's import, in `HttpConfig::upload_dir`: a
 /// server stopped mid-import (killed, power cut) finds it when it starts
-/// again and resumes the job after its last batch.
-fn job_file(dir: &std::path::Path, id: i64) -> std::path::PathBuf {
-    dir.join(format!("job-{id}.upload"))
+/// again and resumes the job after its last batch. Named by the job and the
+/// file's SHA-256: servers of other databases may share the directory, and
+/// their job numbers are their own.
+fn job_file(dir: &std::path::Path, job: &hongdun_store::ImportJob) -> std::path::PathBuf {
+    dir.join(format!("job-{}-{}.upload", job.id, job.file_sha256))
+}
+
+/// The job number and SHA-256 a waiting upload's name (`job_file`) holds.
+fn job_of_file(name: &str) -> Option<(i64, &str)> {
+    let (id, sha) = name
+        .strip_prefix("job-")?
+        .strip_suffix(".upload")?
+        .split_once('-')?;
+    Some((id.parse().ok()?, sha))
 }
 
 /// The file opened and locked (exclusively, without waiting), if it can be.
@@ -142,7 +161,7 @@ fn in_use(path: &std::path::Path) -> bool {
 fn run_upload(
     app: std::sync::Arc<hongdun_app::App>,
     ctx: AuditCtx,
-    job: ImportJob,
+    job: hongdun_store::ImportJob,
     path: std::path::PathBuf,
     opts: ImportOptions,
     held: Option<std::fs::File>,
@@ -178,22 +197,19 @@ pub async fn resume_uploads(
         return resumed;
     };
     while let Ok(Some(entry)) = dir.next_entry().await {
-        let Some(id) = entry.file_name().to_str().and_then(|n| {
-            n.strip_prefix("job-")?
-                .strip_suffix(".upload")?
-                .parse::<i64>()
-                .ok()
-        }) else {
+        let name = entry.file_name();
+        let Some((id, named_sha)) = name.to_str().and_then(job_of_file) else {
             continue;
         };
         let path = entry.path();
         let job = match app.store().get_import_job(&ScopeFilter::All, id).await {
-            Ok(job) => job,
-            Err(_) => continue,
+            Ok(job) if job.file_sha256 == named_sha => job,
+            _ => continue,
         };
         let Some(held) = lock(&path) else {
             continue;
         };
+        // The bytes too: a file cut short (a full disk) is not the job's.
         let file = path.clone();
         let ours = tokio::task::spawn_blocking(move || hongdun_app::import::sha256_file(&file))
             .await
@@ -231,14 +247,47 @@ pub async fn resume_uploads(
     resumed
 }
 
+#[utoipa::path(get, path = "/api/v1/imports", tag = "registry",
+    params(("kind" = Option<String>, Query, description = "entities"),
+           ("status" = Option<String>, Query, description = "running, done or failed"),
+           ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = Page<ImportJobView>, description = "the import history in the caller's scope, newest first"),
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_jobs(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    q: Params,
+) -> ApiResult<Json<Page<ImportJobView>>> {
+    let one_of = |name: &str, allowed: &[&str], message: &str| match q.text(name) {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v.to_owned())),
+        Some(_) => Err(ApiError::bad_request("invalid_param", message, Some(name))),
+    };
+    let query = ImportJobQuery {
+        kind: one_of(
+            "kind",
+            &[hongdun_app::import::KIND_ENTITIES],
+            "kind 应为 entities",
+        )?,
+        status: one_of(
+            "status",
+            &["running", "done", "failed"],
+            "status 应为 running、done 或 failed",
+        )?,
+        paging: q.paging()?,
+    };
+    Ok(Json(s.app.import_jobs(&p, &query).await?))
+}
+
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "registry",
-    responses((status = 200, body = ImportJob), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ImportJobView), (status = 404, body = ErrorBody)))]
 pub async fn get_job(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<i64>,
-) -> ApiResult<Json<ImportJob>> {
-    Ok(Json(s.app.import_job(&p, id).await?))
+) -> ApiResult<Json<ImportJobView>> {
+    let job = s.app.import_job(&p, id).await?;
+    Ok(Json(s.app.import_job_view(job)))
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}/errors.csv", tag = "registry",
@@ -258,4 +307,46 @@ pub async fn job_errors(
         csv,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_waiting_upload_is_named_by_its_job_and_its_bytes() {
+        let job = hongdun_store::ImportJob {
+            id: 12,
+            kind: "entities".into(),
+            file_name: "名录.csv".into(),
+            file_sha256: "ab".repeat(32),
+            mode: "strict".into(),
+            status: "running".into(),
+            rows_total: 0,
+            rows_ok: 0,
+            rows_failed: 0,
+            rows_warned: 0,
+            inserted: 0,
+            updated: 0,
+            checkpoint_row: 0,
+            unit_id: None,
+            created_by_name: "x".into(),
+            message: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            finished_at: None,
+        };
+        let path = super::job_file(std::path::Path::new("/u"), &job);
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            super::job_of_file(name),
+            Some((12, job.file_sha256.as_str()))
+        );
+        for other in [
+            "job-12.upload",
+            "job-x-ab.upload",
+            "job-12-ab.csv",
+            "12-ab.upload",
+        ] {
+            assert_eq!(super::job_of_file(other), None, "{other}");
+        }
+    }
 }
