@@ -628,12 +628,14 @@ pub(crate) const INDEX_BUILD_SETTINGS: (&str, &str) = (
 /// The import job whose first load into an empty register left the entity
 /// indexes, `entity_uscc` among them, to its end (`store_state` key
 /// `first_load`, set in the transaction that drops them and cleared in the one
-/// that builds them). While one is set only that job's batches may write
+/// that finishes the search index after them). While one is set only that job's batches may write
 /// businesses: anything else would meet no uniqueness check.
 pub(crate) const FIRST_LOAD_OWNER: &str =
     "SELECT CAST(value AS INTEGER) FROM store_state WHERE key = 'first_load'";
 
-/// Clears `FIRST_LOAD_OWNER`; run in the transaction that builds the indexes.
+/// Clears `FIRST_LOAD_OWNER`; run in the transaction that finishes the search
+/// index, after the b-tree indexes are built (`bulk::BulkWriter::build_entity_indexes`),
+/// so the search index built aside reads a register no one else changes.
 pub(crate) const END_FIRST_LOAD: &str = "DELETE FROM store_state WHERE key = 'first_load'";
 
 pub(crate) async fn end_first_load(conn: &mut sqlx::SqliteConnection) -> StoreResult<()> {
@@ -1067,6 +1069,132 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 1);
+        store.close().await;
+    }
+
+    /// A first load's search index is built aside, beside its b-tree
+    /// indexes, and copied in: the very bytes an in-place rebuild writes,
+    /// kept up to date afterwards by a change through the pool (the trigger)
+    /// and a second import through the bulk writer, and no scratch file
+    /// left behind.
+    #[tokio::test]
+    async fn a_first_loads_search_index_is_built_aside() {
+        let file = fresh("search-aside.db");
+        let store = SqliteStore::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let c = rusqlite::Connection::open(&file).unwrap();
+        let definition = rows(
+            &c,
+            "SELECT sql FROM sqlite_master WHERE name = 'entity_fts'",
+        );
+        assert!(
+            definition[0].contains(bulk::SEARCH_OPTIONS),
+            "{definition:?}"
+        );
+        // Pending terms flushed every 4 KiB: many segments, merged as they come.
+        c.execute_batch("INSERT INTO entity_fts (entity_fts, rank) VALUES ('hashsize', 4096)")
+            .unwrap();
+        let count = |term: &str| {
+            let sql =
+                format!("SELECT COUNT(*) FROM entity_fts WHERE entity_fts MATCH '\"{term}\"'");
+            let pool = store.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(&sql)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(count("面馆").await, 0);
+        let ctx = AuditCtx::system("test");
+        let job = store
+            .create_import_job(&ctx, "entities", "a.csv", "aa", "strict")
+            .await
+            .unwrap();
+        assert!(store.begin_bulk_load(job.id).await.unwrap());
+        let names = ["阿强面馆", "华为专卖店", "老王超市", "赤城街道小李快餐店"];
+        let code = |n: usize| format!("91330100MA{n:08}");
+        for b in 0..4 {
+            let rows = (0..500)
+                .map(|i| {
+                    let n = b * 500 + i;
+                    business(Some(&code(n)), None, &format!("{}{n}号", names[n % 4]))
+                })
+                .collect();
+            let batch = ImportBatch {
+                rows,
+                errors: Vec::new(),
+                checkpoint_row: (b as i64 + 1) * 500,
+                rows_seen: 500,
+                rows_failed: 0,
+                rows_warned: 0,
+            };
+            store
+                .commit_import_batch(&ctx, job.id, batch)
+                .await
+                .unwrap();
+        }
+        store.ensure_entity_indexes().await.unwrap();
+        let aside = |s: &SqliteStore| {
+            s.bulk
+                .as_ref()
+                .unwrap()
+                .searches_built_aside
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        assert_eq!(aside(&store), 1, "built aside, not rebuilt in place");
+        let mut scratch = file.as_os_str().to_owned();
+        scratch.push("-search-build");
+        assert!(
+            !std::path::Path::new(&scratch).exists(),
+            "scratch file left"
+        );
+        assert!(rows(&c, "SELECT key FROM store_state").is_empty());
+        let index = |c: &rusqlite::Connection| {
+            let mut all = rows(
+                c,
+                "SELECT id || ':' || hex(block) FROM entity_fts_data ORDER BY id",
+            );
+            all.extend(rows(c, "SELECT segid || ':' || hex(term) || ':' || pgno FROM entity_fts_idx ORDER BY segid, term"));
+            all
+        };
+        let aside = index(&c);
+        assert!(aside.len() > 10, "{} rows", aside.len());
+        c.execute_batch("INSERT INTO entity_fts (entity_fts, rank) VALUES ('integrity-check', 1)")
+            .unwrap();
+        assert_eq!(count("面馆").await, 500);
+        assert_eq!(count("#lw").await, 500, "老王: pinyin initials");
+        c.execute_batch("INSERT INTO entity_fts (entity_fts) VALUES ('rebuild')")
+            .unwrap();
+        assert!(index(&c) == aside, "not what a rebuild writes");
+
+        let renamed = store
+            .upsert_entities(&ctx, &[business(Some(&code(0)), None, "阿强茶馆")])
+            .await
+            .unwrap();
+        assert_eq!(renamed.updated, 1);
+        let next = store
+            .create_import_job(&ctx, "entities", "b.csv", "bb", "strict")
+            .await
+            .unwrap();
+        assert!(!store.begin_bulk_load(next.id).await.unwrap());
+        let batch = ImportBatch {
+            rows: vec![business(Some(&code(9999)), None, "新开茶馆")],
+            errors: Vec::new(),
+            checkpoint_row: 1,
+            rows_seen: 1,
+            rows_failed: 0,
+            rows_warned: 0,
+        };
+        store
+            .commit_import_batch(&ctx, next.id, batch)
+            .await
+            .unwrap();
+        assert_eq!((count("茶馆").await, count("面馆").await), (2, 499));
+        c.execute_batch("INSERT INTO entity_fts (entity_fts, rank) VALUES ('integrity-check', 1)")
+            .unwrap();
         store.close().await;
     }
 
