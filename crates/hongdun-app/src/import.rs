@@ -437,6 +437,27 @@ struct Reader {
     today: chrono::NaiveDate,
     tx: tokio::sync::mpsc::Sender<Msg>,
     bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Rows checked but not yet looked up in `seen` nor added to the batch:
+    /// `WARM_ROWS` of them are looked up together (`SeenKeys::warm`), then
+    /// each in the file's order, as one at a time would.
+    checked: Vec<Checked>,
+}
+
+/// Rows whose duplicate lookups are made together.
+const WARM_ROWS: usize = 16;
+
+/// What `check_entity_owned` says of a row.
+type Checks = Result<
+    (hongdun_store::NewEntity, Vec<crate::registry::Problem>),
+    Vec<crate::registry::Problem>,
+>;
+
+/// A data row checked, waiting for its duplicate lookup.
+struct Checked {
+    data_row: i64,
+    /// `None`: a blank row.
+    outcome: Option<Checks>,
+    key: Option<u128>,
 }
 
 /// What the CSV and XLSX readers feed: a header row, then data rows; `false`
@@ -508,7 +529,6 @@ impl RowSink for Reader {
                 .filter(|s| !s.is_empty())
         });
         let blank = raw.uscc.is_none() && raw.reg_no.is_none() && raw.name.is_none();
-        let row_no = data_row + 1;
         if data_row <= self.resume_after {
             // Committed before the interruption: only remember its key.
             if let Ok((e, _)) = check_entity_owned(raw, self.mode, &self.juris, self.today) {
@@ -520,11 +540,64 @@ impl RowSink for Reader {
             }
             return true;
         }
-        if !blank {
+        let outcome = (!blank).then(|| check_entity_owned(raw, self.mode, &self.juris, self.today));
+        let key = match &outcome {
+            Some(Ok((e, _))) => packed_key(e.uscc.as_deref(), e.reg_no.as_deref()),
+            _ => None,
+        };
+        self.checked.push(Checked {
+            data_row,
+            outcome,
+            key,
+        });
+        if self.checked.len() >= WARM_ROWS {
+            return self.settle();
+        }
+        true
+    }
+
+    fn flush(&mut self) -> bool {
+        if !self.settle() {
+            return false;
+        }
+        self.send_batch()
+    }
+}
+
+impl Reader {
+    /// The rows checked so far into the batch, in order: each one's
+    /// duplicate lookup (after one read of all their slots), its errors, and
+    /// the batch sent whenever it is full.
+    fn settle(&mut self) -> bool {
+        self.seen.warm(self.checked.iter().filter_map(|c| c.key));
+        let Some(map) = self.map.take() else {
+            return false;
+        };
+        let mut go_on = true;
+        let mut checked = std::mem::take(&mut self.checked);
+        for c in checked.drain(..) {
+            if !go_on {
+                break;
+            }
+            go_on = self.settle_one(&map, c);
+        }
+        self.checked = checked;
+        self.map = Some(map);
+        go_on
+    }
+
+    fn settle_one(&mut self, map: &ColumnMap, c: Checked) -> bool {
+        let Checked {
+            data_row,
+            outcome,
+            key,
+        } = c;
+        let row_no = data_row + 1;
+        if let Some(outcome) = outcome {
             self.batch.rows_seen += 1;
-            match check_entity_owned(raw, self.mode, &self.juris, self.today) {
+            match outcome {
                 Ok((e, warnings)) => {
-                    let new = match packed_key(e.uscc.as_deref(), e.reg_no.as_deref()) {
+                    let new = match key {
                         Some(k) => match self.seen.insert(k) {
                             Ok(new) => new,
                             Err(err) => return self.spill_failed(err),
@@ -573,12 +646,12 @@ impl RowSink for Reader {
         }
         self.batch.checkpoint_row = data_row;
         if self.batch.rows_seen as usize >= self.batch_rows {
-            return self.flush();
+            return self.send_batch();
         }
         true
     }
 
-    fn flush(&mut self) -> bool {
+    fn send_batch(&mut self) -> bool {
         let batch = std::mem::take(&mut self.batch);
         let bytes = self.bytes.load(std::sync::atomic::Ordering::Relaxed);
         self.batch.checkpoint_row = batch.checkpoint_row;
@@ -1097,6 +1170,7 @@ impl App {
             today: Utc::now().date_naive(),
             tx,
             bytes: bytes.clone(),
+            checked: Vec::with_capacity(WARM_ROWS),
         };
         let p = path.to_path_buf();
         let worker = tokio::task::spawn_blocking(move || {
