@@ -1292,6 +1292,47 @@ impl App {
         ImportJobView { job, stalled }
     }
 
+    /// Gives up a stalled job (see `ImportJobView::stalled`): it ends as
+    /// failed, saying who gave it up; its committed rows stay in the
+    /// register and its error report stays readable. A job that still runs,
+    /// or is over, is refused (`import_not_stalled`). A first load given up
+    /// gets its deferred indexes built now, so the register is whole again.
+    pub async fn abandon_import(&self, p: &crate::Principal, id: i64) -> AppResult<ImportJobView> {
+        let job = self.import_job(p, id).await?;
+        let view = self.import_job_view(job);
+        if !view.stalled {
+            return Err(AppError::Rule {
+                code: "import_not_stalled",
+                message: "只有已中断的导入才能放弃（这次导入仍在进行或已经结束）".into(),
+                field: None,
+            });
+        }
+        let ctx = p.audit_ctx();
+        let message = format!(
+            "已于中断后由 {} 放弃：已提交的 {} 行保留在名录中，其余未导入",
+            ctx.actor_name, view.job.checkpoint_row
+        );
+        let before = view.job;
+        let after = self
+            .store
+            .finish_import_job(id, "failed", Some(&message))
+            .await?;
+        self.store
+            .record_audit(
+                &ctx,
+                hongdun_store::AuditChange::new(
+                    "registry.import.abandon",
+                    "import_job",
+                    id,
+                    Some(&before),
+                    Some(&after),
+                ),
+            )
+            .await?;
+        self.store.ensure_entity_indexes().await?;
+        Ok(self.import_job_view(after))
+    }
+
     /// The import history in `p`'s scope, newest first.
     pub async fn import_jobs(
         &self,

@@ -92,7 +92,7 @@ impl axum::extract::FromRef<AppState> for Arc<metrics::Metrics> {
         routes::system::list_divisions, routes::system::list_years, routes::system::put_year,
         routes::registry::search, routes::registry::detail, routes::registry::create, routes::registry::update,
         routes::registry::put_licence, routes::registry::export_csv, routes::registry::export_xlsx, routes::registry::stats, routes::registry::licence_alerts,
-        routes::imports::list_jobs, routes::imports::upload_entities, routes::imports::get_job, routes::imports::job_errors,
+        routes::imports::list_jobs, routes::imports::upload_entities, routes::imports::get_job, routes::imports::abandon_job, routes::imports::job_errors,
         routes::public::public_search, routes::public::public_merchant,
         routes::public::public_inspections, routes::public::verify_draw,
         routes::inspection::list_items, routes::inspection::put_item, routes::inspection::declare_conflict,

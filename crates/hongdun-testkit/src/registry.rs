@@ -872,6 +872,41 @@ pub async fn import_history(w: &World) {
     let one = food.get(&format!("/api/v1/imports/{}", cut.id)).await.ok();
     assert_eq!(one["stalled"], true);
 
+    // A cut-off job nobody means to resume is given up: failed, saying so,
+    // audited. A job that is over cannot be; another county's is not found.
+    let gone = w
+        .store
+        .create_import_job(&ctx, "entities", "gone.csv", &"f".repeat(64), "strict")
+        .await
+        .unwrap();
+    w.raw
+        .exec(&format!(
+            "UPDATE import_job SET updated_at = '{at}' WHERE id = {}",
+            gone.id
+        ))
+        .await;
+    let path = format!("/api/v1/imports/{}/abandon", gone.id);
+    assert_eq!(b.post(&path, &json!({})).await.status, 404);
+    let given_up = food.post(&path, &json!({})).await.ok();
+    assert_eq!(
+        (&given_up["status"], &given_up["stalled"]),
+        (&json!("failed"), &json!(false))
+    );
+    assert!(
+        given_up["message"].as_str().unwrap().contains("放弃"),
+        "{given_up}"
+    );
+    let over = food
+        .post(&format!("/api/v1/imports/{first_id}/abandon"), &json!({}))
+        .await;
+    assert_eq!((over.status, over.code()), (422, "import_not_stalled"));
+    assert_eq!(
+        w.raw
+            .scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'registry.import.abandon'")
+            .await,
+        1
+    );
+
     // The same file uploaded again resumes the cut-off job and finishes it.
     let again = upload(&food, "cut.csv", cut_file).await;
     assert_eq!(

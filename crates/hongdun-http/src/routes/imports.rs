@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/imports", get(list_jobs))
         .route("/api/v1/imports/entities", post(upload_entities))
         .route("/api/v1/imports/{id}", get(get_job))
+        .route("/api/v1/imports/{id}/abandon", post(abandon_job))
         .route("/api/v1/imports/{id}/errors.csv", get(job_errors))
 }
 
@@ -288,6 +289,18 @@ pub async fn get_job(
 ) -> ApiResult<Json<ImportJobView>> {
     let job = s.app.import_job(&p, id).await?;
     Ok(Json(s.app.import_job_view(job)))
+}
+
+#[utoipa::path(post, path = "/api/v1/imports/{id}/abandon", tag = "registry",
+    responses((status = 200, body = ImportJobView, description = "given up: failed, its committed rows kept"),
+              (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "import_not_stalled: it still runs, or is over")))]
+pub async fn abandon_job(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ImportJobView>> {
+    Ok(Json(s.app.abandon_import(&p, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}/errors.csv", tag = "registry",
