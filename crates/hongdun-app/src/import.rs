@@ -573,14 +573,9 @@ impl Reader {
         let Some(map) = self.map.take() else {
             return false;
         };
-        let mut go_on = true;
         let mut checked = std::mem::take(&mut self.checked);
-        for c in checked.drain(..) {
-            if !go_on {
-                break;
-            }
-            go_on = self.settle_one(&map, c);
-        }
+        // Stops at the first row that cannot be settled; the rest are dropped.
+        let go_on = checked.drain(..).all(|c| self.settle_one(&map, c));
         self.checked = checked;
         self.map = Some(map);
         go_on

@@ -375,28 +375,15 @@ impl SideSearch {
     /// Starts the build, or `None` (the index is then rebuilt in place) when
     /// the index is not the one this build makes or no thread can start.
     fn start(path: &std::path::Path, conn: &Connection) -> Option<Self> {
-        use rusqlite::OptionalExtension;
-        let definition: Option<String> = conn
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE name = 'entity_fts'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .ok()
-            .flatten();
+        let definition: Option<String> = first_value(
+            conn,
+            "SELECT sql FROM sqlite_master WHERE name = 'entity_fts'",
+        );
         if !definition.is_some_and(|d| d.contains(SEARCH_OPTIONS)) {
             return None;
         }
-        let hashsize: Option<i64> = conn
-            .query_row(
-                "SELECT v FROM entity_fts_config WHERE k = 'hashsize'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .ok()
-            .flatten();
+        let hashsize: Option<i64> =
+            first_value(conn, "SELECT v FROM entity_fts_config WHERE k = 'hashsize'");
         let mut scratch = path.as_os_str().to_owned();
         scratch.push("-search-build");
         let scratch = PathBuf::from(scratch);
@@ -467,8 +454,7 @@ impl SideSearch {
                  SELECT segid, term, pgno FROM search_build.entity_fts_idx",
             )
             .map_err(fail)?;
-            tx.execute_batch("DELETE FROM main.store_state WHERE key = 'search_index'")
-                .map_err(fail)?;
+            tx.execute_batch(crate::SEARCH_BUILT).map_err(fail)?;
             tx.execute(crate::END_FIRST_LOAD, []).map_err(fail)?;
             tx.commit().map_err(fail)
         })();
@@ -477,6 +463,15 @@ impl SideSearch {
             .map_err(fail);
         copied.and(detached)
     }
+}
+
+/// The first column of `sql`'s first row, if there is one and it reads as `T`.
+fn first_value<T: rusqlite::types::FromSql>(conn: &Connection, sql: &str) -> Option<T> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(sql, [], |r| r.get(0))
+        .optional()
+        .ok()
+        .flatten()
 }
 
 /// The job of the first load under way, if any (`crate::FIRST_LOAD_OWNER`).

@@ -474,9 +474,19 @@ pub(crate) async fn finish_search_index(conn: &mut sqlx::SqliteConnection) -> St
     Ok(())
 }
 
+/// Marks the deferred search index built (`SEARCH_REBUILD_PENDING` false).
+macro_rules! search_built {
+    () => {
+        "DELETE FROM store_state WHERE key = 'search_index'"
+    };
+}
+pub(crate) const SEARCH_BUILT: &str = search_built!();
+
 /// Builds the deferred search index and marks it built.
-pub(crate) const SEARCH_REBUILD: &str = "INSERT INTO entity_fts (entity_fts) VALUES ('rebuild'); \
-     DELETE FROM store_state WHERE key = 'search_index'";
+pub(crate) const SEARCH_REBUILD: &str = concat!(
+    "INSERT INTO entity_fts (entity_fts) VALUES ('rebuild'); ",
+    search_built!()
+);
 
 /// Adds newly inserted entities to the FTS5 index in one set-based statement
 /// (ids of one batch are contiguous: the batch holds the write lock), unless
@@ -1011,14 +1021,8 @@ mod tests {
             .await
             .unwrap();
         assert!(store.begin_bulk_load(job.id).await.unwrap());
-        let batch = |uscc: &str, row: i64| ImportBatch {
-            rows: vec![business(Some(uscc), None, "阿强面馆")],
-            errors: Vec::new(),
-            checkpoint_row: row,
-            rows_seen: 1,
-            rows_failed: 0,
-            rows_warned: 0,
-        };
+        let batch =
+            |uscc: &str, row: i64| all_new(vec![business(Some(uscc), None, "阿强面馆")], row);
         let inserted = |c: UpsertCounts| c.inserted;
         assert_eq!(
             store
@@ -1072,6 +1076,18 @@ mod tests {
         store.close().await;
     }
 
+    /// A batch of good rows, the last of them at `checkpoint_row`.
+    fn all_new(rows: Vec<NewEntity>, checkpoint_row: i64) -> ImportBatch {
+        ImportBatch {
+            rows_seen: rows.len() as i64,
+            rows,
+            errors: Vec::new(),
+            checkpoint_row,
+            rows_failed: 0,
+            rows_warned: 0,
+        }
+    }
+
     /// A first load's search index is built aside, beside its b-tree
     /// indexes, and copied in: the very bytes an in-place rebuild writes,
     /// kept up to date afterwards by a change through the pool (the trigger)
@@ -1123,14 +1139,7 @@ mod tests {
                     business(Some(&code(n)), None, &format!("{}{n}号", names[n % 4]))
                 })
                 .collect();
-            let batch = ImportBatch {
-                rows,
-                errors: Vec::new(),
-                checkpoint_row: (b as i64 + 1) * 500,
-                rows_seen: 500,
-                rows_failed: 0,
-                rows_warned: 0,
-            };
+            let batch = all_new(rows, (b as i64 + 1) * 500);
             store
                 .commit_import_batch(&ctx, job.id, batch)
                 .await
@@ -1180,14 +1189,7 @@ mod tests {
             .await
             .unwrap();
         assert!(!store.begin_bulk_load(next.id).await.unwrap());
-        let batch = ImportBatch {
-            rows: vec![business(Some(&code(9999)), None, "新开茶馆")],
-            errors: Vec::new(),
-            checkpoint_row: 1,
-            rows_seen: 1,
-            rows_failed: 0,
-            rows_warned: 0,
-        };
+        let batch = all_new(vec![business(Some(&code(9999)), None, "新开茶馆")], 1);
         store
             .commit_import_batch(&ctx, next.id, batch)
             .await

@@ -722,32 +722,15 @@ pub async fn staff_api_scope_and_export(w: &World) {
 pub async fn upload_and_progress(w: &World) {
     let app = TestApp::spawn(w).await;
     let food = app.login("a_food").await;
-    let resp = food
-        .http
-        .post(app.url("/api/v1/imports/entities?file_name=bad.csv"))
-        .header("x-csrf-token", food.csrf.clone().unwrap())
-        .body(bad_file())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 202);
-    let job: serde_json::Value = resp.json().await.unwrap();
+    let job = upload(&food, "bad.csv", bad_file().into_bytes()).await;
     let id = job["id"].as_i64().unwrap();
-    let mut status = String::new();
-    for _ in 0..100 {
-        let j = food.get(&format!("/api/v1/imports/{id}")).await.ok();
-        status = j["status"].as_str().unwrap().to_owned();
-        if status != "running" {
-            assert_eq!(
-                (j["rows_ok"].as_i64(), j["rows_failed"].as_i64()),
-                (Some(4), Some(5))
-            );
-            assert_eq!(j["file_name"], "bad.csv");
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(status, "done");
+    let j = finished(&food, id).await;
+    assert_eq!(
+        (j["rows_ok"].as_i64(), j["rows_failed"].as_i64()),
+        (Some(4), Some(5))
+    );
+    assert_eq!(j["file_name"], "bad.csv");
+    assert_eq!(j["status"], "done");
     let report = food.get(&format!("/api/v1/imports/{id}/errors.csv")).await;
     assert!(report.text.contains("duplicate_in_file"));
     let ins = app.login("a_inspector1").await;
@@ -920,23 +903,33 @@ pub async fn import_history(w: &World) {
     );
 }
 
-/// Imports a spreadsheet fixture (`fixtures/NAME`): two good rows and one
-/// bad credit code; the first business, 92331023MAXL00014F, was established
-/// 2018-07-09 with 10.5 万元 and 3 staff in 331023001. The job and that business.
-async fn import_fixture(w: &World, name: &str) -> (ImportJob, Entity) {
-    let ctx = AuditCtx::system("test");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
+/// Imports `path`, which holds two good rows and one bad: the job, done.
+async fn import_two_good_one_bad(w: &World, path: &std::path::Path) -> ImportJob {
     let job = w
         .app
-        .import_entities(&ctx, &path, &ImportOptions::default(), &|_| {})
+        .import_entities(
+            &AuditCtx::system("test"),
+            path,
+            &ImportOptions::default(),
+            &|_| {},
+        )
         .await
         .unwrap();
     assert_eq!(
         (job.status.as_str(), job.rows_ok, job.rows_failed),
         ("done", 2, 1)
     );
+    job
+}
+
+/// Imports a spreadsheet fixture (`fixtures/NAME`): two good rows and one
+/// bad credit code; the first business, 92331023MAXL00014F, was established
+/// 2018-07-09 with 10.5 万元 and 3 staff in 331023001. The job and that business.
+async fn import_fixture(w: &World, name: &str) -> (ImportJob, Entity) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    let job = import_two_good_one_bad(w, &path).await;
     let e = w
         .store
         .entity_by_uscc(&ScopeFilter::All, "92331023MAXL00014F")
@@ -981,22 +974,13 @@ pub async fn import_xls(w: &World) {
 /// anything else a credit code, checked as one; errors name that column.
 pub async fn import_either_code_column(w: &World) {
     let dir = crate::TempDir::new();
-    let ctx = AuditCtx::system("test");
     let text = format!(
         "统一社会信用代码/注册号,企业名称,登记状态\n{},天台县新码小吃店,存续（在营、开业、在册）\n\
          331023000123456,天台县老码五金店,在业\n91350100M000100Y44,坏校验码,存续\n",
         uscc('2', "331023", 31)
     );
     let path = write(&dir.0, "either.csv", text.as_bytes());
-    let job = w
-        .app
-        .import_entities(&ctx, &path, &ImportOptions::default(), &|_| {})
-        .await
-        .unwrap();
-    assert_eq!(
-        (job.status.as_str(), job.rows_ok, job.rows_failed),
-        ("done", 2, 1)
-    );
+    let job = import_two_good_one_bad(w, &path).await;
     let all = w
         .store
         .search_entities(&ScopeFilter::All, &EntityQuery::default())
